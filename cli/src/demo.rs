@@ -1,0 +1,41 @@
+//! The demo catalog `pokeco serve --demo` loads: six courses in English and Italian, three
+//! teachers, three sets (one a subset), one course deleted. It goes through the same
+//! validation as the admin API, so it is also a worked example of the catalog format.
+
+use pokeco_admin::{AdminError, CatalogService};
+use serde_json::Value;
+
+const SETS: &str = include_str!("../demo/sets.json");
+const TEACHERS: &str = include_str!("../demo/teachers.json");
+const COURSES: &str = include_str!("../demo/courses.json");
+
+/// The demo course that is loaded and then deleted, to show a persistent deleted record.
+pub const DELETED_COURSE: &str = "course-v1:PoliMi+OLD001+2019_T1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("demo data is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("demo data was refused: {0}")]
+    Refused(#[from] AdminError),
+}
+
+fn items(text: &str) -> Result<Vec<Value>, DemoError> {
+    Ok(serde_json::from_str(text)?)
+}
+
+/// Loads (or reloads) the demo catalog; returns how many courses it holds.
+pub async fn load(catalog: &CatalogService) -> Result<usize, DemoError> {
+    for set in items(SETS)? {
+        catalog.put_set(&set, None).await?;
+    }
+    for teacher in items(TEACHERS)? {
+        catalog.put_teacher(&teacher, None).await?;
+    }
+    let courses = items(COURSES)?;
+    for course in &courses {
+        catalog.put_course(course, None).await?;
+    }
+    catalog.delete_course(DELETED_COURSE).await?;
+    Ok(courses.len())
+}

@@ -1,0 +1,218 @@
+//! `pokeco serve`: the OAI-PMH and admin routers on one port, over the embedded SQLite store
+//! in the data folder, with the settings and defaults of catalog.md.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Json, Router};
+use pokeco_admin::{AdminState, AdminToken, CatalogService};
+use pokeco_core::config::{self, ConfigError, Fallbacks};
+use pokeco_core::store::{CatalogStore, StoreError};
+use pokeco_local::SqliteStore;
+use pokeco_oai_pmh::OaiState;
+use rand::RngCore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATA: &str = ".pokeco";
+pub const DEFAULT_OAI_PREFIX: &str = "oai:pok.example.org:";
+
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub data: PathBuf,
+    pub demo: bool,
+    /// `POKECO_*` values that win over the process environment (flags, tests).
+    pub overrides: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot use the data folder {path}: {source}")]
+    Data {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("the embedded store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("loading the demo catalog failed: {0}")]
+    Demo(#[from] crate::demo::DemoError),
+}
+
+/// A server running in the background of this process.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    /// `http://<addr>`, or POKECO_BASE_URL when set.
+    pub base_url: String,
+    pub admin_token: String,
+    /// Whether the admin token was generated for this run (and so must be shown once).
+    pub admin_token_generated: bool,
+    pub demo_courses: Option<usize>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, finishes in-flight requests, and waits for the server to end.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.map_err(std::io::Error::other)?
+    }
+
+    /// Waits until the server ends (it ends on its own only on an I/O error).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+fn lookup(overrides: &[(String, String)]) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| {
+        overrides
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var(name).ok())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The resumption-token secret of this data folder: generated once and kept, so tokens
+/// survive a restart.
+fn token_secret(data: &Path) -> Result<Vec<u8>, ServeError> {
+    let path = data.join("token-secret");
+    let io = |source| ServeError::Data {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) | Err(_) => {
+            let secret = random_hex(32);
+            write_private(&path, &secret).map_err(io)?;
+            Ok(secret.into_bytes())
+        }
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+/// Every function's router, as they are mounted in template.yaml.
+pub fn app(oai: OaiState, admin: AdminState) -> Router {
+    Router::new()
+        .merge(pokeco_oai_pmh::router(oai))
+        .merge(pokeco_admin::router(admin))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                Json(serde_json::json!({"error": "no such route"})),
+            )
+                .into_response()
+        })
+}
+
+/// Opens the store, loads the demo if asked, binds and starts serving in the background.
+pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
+    let data = config.data.clone();
+    std::fs::create_dir_all(&data).map_err(|source| ServeError::Data {
+        path: data.clone(),
+        source,
+    })?;
+    let env = lookup(&config.overrides);
+    let store: Arc<dyn CatalogStore> = Arc::new(SqliteStore::open(&data.join("catalog.sqlite"))?);
+
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+
+    let token_secret = match env("POKECO_TOKEN_SECRET") {
+        Some(_) => None,
+        None => Some(token_secret(&data)?),
+    };
+    let settings = config::oai_settings(
+        &env,
+        Fallbacks {
+            base_url: Some(format!("http://{addr}")),
+            oai_prefix: Some(DEFAULT_OAI_PREFIX.to_owned()),
+            token_secret,
+        },
+    )?;
+    let base_url = settings.base_url.trim_end_matches("/oai").to_owned();
+    let oai_prefix = settings.prefix.as_str().to_owned();
+
+    let (admin_token, admin_token_generated) = match env("POKECO_ADMIN_TOKEN") {
+        Some(t) => (t, false),
+        None => (random_hex(24), true),
+    };
+    let admin = AdminState {
+        store: Arc::clone(&store),
+        token: AdminToken::new(&admin_token),
+        oai_prefix: oai_prefix.clone(),
+    };
+
+    let demo_courses = if config.demo {
+        let catalog = CatalogService::new(Arc::clone(&store), oai_prefix);
+        Some(crate::demo::load(&catalog).await?)
+    } else {
+        None
+    };
+
+    let oai = OaiState {
+        store,
+        settings: Arc::new(settings),
+    };
+    let (tx, rx) = oneshot::channel::<()>();
+    let router = app(oai, admin);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        base_url,
+        admin_token,
+        admin_token_generated,
+        demo_courses,
+        shutdown: Some(tx),
+        task,
+    })
+}

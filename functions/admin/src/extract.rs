@@ -1,0 +1,85 @@
+//! Extractors whose refusals are the API's JSON errors, not axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use pokeco_core::catalog::parse_json;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{AdminError, BODY_LIMIT};
+
+/// A JSON document in the body: `Content-Type: application/json` (or `+json`), at most
+/// [`BODY_LIMIT`] bytes.
+pub(crate) struct JsonDoc(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonDoc {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
+        let content_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        if !content_type.is_some_and(is_json) {
+            return Err(AdminError::invalid("", "the body must be JSON (Content-Type: application/json)"));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AdminError::TooLarge { limit: BODY_LIMIT }
+            } else {
+                AdminError::invalid("", format!("could not read the body: {}", e.body_text()))
+            }
+        })?;
+        Ok(Self(parse_json(&bytes).map_err(AdminError::Invalid)?))
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json"
+        || essence.strip_prefix("application/").is_some_and(|sub| sub.ends_with("+json"))
+}
+
+/// The one path parameter (a course id, teacher id or set spec), percent-decoded: a course
+/// id `Org/Course/Run` arrives as `Org%2FCourse%2FRun`.
+pub(crate) struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AdminError> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AdminError::invalid("", format!("bad path: {}", e.body_text())))?;
+        Ok(Self(id))
+    }
+}
+
+/// Query parameters, refused with the reason as a JSON 400.
+pub(crate) struct QueryArgs<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryArgs<T> {
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AdminError> {
+        let Query(args) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AdminError::invalid("", format!("bad query: {}", e.body_text())))?;
+        Ok(Self(args))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_content_types() {
+        for ok in ["application/json", "Application/JSON; charset=utf-8", "application/merge+json"] {
+            assert!(is_json(ok), "{ok}");
+        }
+        for bad in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", ""] {
+            assert!(!is_json(bad), "{bad}");
+        }
+    }
+}

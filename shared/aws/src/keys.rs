@@ -1,0 +1,106 @@
+//! The table's key layout, defined once. Every item has `pk`/`sk`; those that must be listed
+//! in order also carry `gsi1pk`/`gsi1sk` for the one index, `gsi1`.
+//!
+//! | item        | pk               | sk          | gsi1pk        | gsi1sk                  |
+//! |-------------|------------------|-------------|---------------|-------------------------|
+//! | course      | `COURSE#<id>`    | `COURSE`    | `COURSES`     | order key               |
+//! | membership  | `COURSE#<id>`    | `SET#<spec>`| `SET#<spec>`  | order key (of the course)|
+//! | teacher     | `TEACHER#<id>`   | `TEACHER`   | `TEACHERS`    | teacher id              |
+//! | set         | `SET#<spec>`     | `SET`       | `SETS`        | set spec                |
+//! | meta        | `META`           | `META`      | —             | —                       |
+//!
+//! A course has one membership item for each of its sets and each of their ancestors, so
+//! "the set and everything below it" is one range of one index partition. The order key is
+//! [`pokeco_core::keys::order_key`], the same order the embedded store pages in.
+
+use pokeco_core::catalog::{CourseId, SetSpec, TeacherId};
+use pokeco_core::keys::{COURSE_PREFIX, SET_PREFIX, TEACHER_PREFIX};
+use pokeco_core::Datestamp;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+
+pub const COURSE_SK: &str = "COURSE";
+pub const TEACHER_SK: &str = "TEACHER";
+pub const SET_SK: &str = "SET";
+pub const META_PK: &str = "META";
+pub const META_SK: &str = "META";
+
+/// Index partition of every course in datestamp order.
+pub const ALL_COURSES: &str = "COURSES";
+/// Index partition of every teacher in id order.
+pub const ALL_TEACHERS: &str = "TEACHERS";
+/// Index partition of every set in spec order.
+pub const ALL_SETS: &str = "SETS";
+
+pub fn course_pk(id: &CourseId) -> String {
+    format!("{COURSE_PREFIX}{id}")
+}
+
+pub fn teacher_pk(id: &TeacherId) -> String {
+    format!("{TEACHER_PREFIX}{id}")
+}
+
+pub fn set_pk(spec: &SetSpec) -> String {
+    format!("{SET_PREFIX}{spec}")
+}
+
+/// Sort key of a course's membership item, under the course's partition.
+pub fn membership_sk(spec: &SetSpec) -> String {
+    format!("{SET_PREFIX}{spec}")
+}
+
+/// Index partition of the courses in `spec` or below it.
+pub fn membership_partition(spec: &SetSpec) -> String {
+    format!("{SET_PREFIX}{spec}")
+}
+
+/// The datestamp part of an order key, with its `#`: every key of a record at `d` starts with
+/// it, so it is the smallest key at `d`.
+pub fn order_key_lower(d: Datestamp) -> String {
+    format!("{:012}#", seconds(d))
+}
+
+/// A bound above every key of a record at `d` and below every key of a later second: `$`
+/// sorts just after `#`, and no key has `$` where the `#` goes.
+pub fn order_key_upper(d: Datestamp) -> String {
+    format!("{:012}$", seconds(d))
+}
+
+fn seconds(d: Datestamp) -> i64 {
+    // The offset pokeco_core::keys::order_key uses; a test holds the two together.
+    d.unix() - Datestamp::MIN.unix()
+}
+
+#[cfg(test)]
+mod tests {
+    use pokeco_core::keys::order_key;
+
+    use super::*;
+
+    #[test]
+    fn bounds_enclose_exactly_the_keys_of_their_second() {
+        let d = Datestamp::from_unix(1_700_000_000).unwrap();
+        let before = Datestamp::from_unix(1_699_999_999).unwrap();
+        let after = Datestamp::from_unix(1_700_000_001).unwrap();
+        for id in ["a/a/a", "course-v1:~+%+_", "Z/Z/Z", "course-v1:zz+zz+zz"] {
+            let id: CourseId = id.parse().unwrap();
+            let k = order_key(d, &id);
+            assert!(order_key_lower(d) <= k && k <= order_key_upper(d), "{k}");
+            assert!(k > order_key_upper(before), "{k}");
+            assert!(k < order_key_lower(after), "{k}");
+        }
+        assert!(order_key_lower(Datestamp::MIN) <= order_key(Datestamp::MIN, &"a/a/a".parse().unwrap()));
+    }
+
+    #[test]
+    fn membership_and_list_partitions_never_collide() {
+        let s: SetSpec = "S".parse().unwrap();
+        assert_ne!(membership_partition(&s), ALL_SETS);
+        assert_ne!(membership_partition(&s), ALL_COURSES);
+        assert_ne!(membership_sk(&s), COURSE_SK);
+    }
+}

@@ -1,0 +1,427 @@
+//! Answers one OAI-PMH request: parse, consult the store through its port, render. The only
+//! failure that is not an OAI-PMH `<error>` is the store's own (the caller answers 503).
+
+use std::collections::HashSet;
+
+use super::args::ArgsError;
+use super::metadata::{write_metadata, Teachers};
+use super::render::{self, TokenAttrs};
+use super::request::{self, ErrorCode, ListArgs, ListVerb, MetadataFormat, OaiError, OaiRequest};
+use super::settings::OaiSettings;
+use super::token::{self, TokenError, TokenState};
+use super::xml::XmlWriter;
+use crate::catalog::{CourseId, CourseRecord, OaiSet};
+use crate::datestamp::Datestamp;
+use crate::keys::Position;
+use crate::store::{CatalogStore, RecordQuery, StoreError};
+
+/// The answer to a request, ready to send with status 200 as `text/xml`.
+pub async fn respond(
+    store: &dyn CatalogStore,
+    settings: &OaiSettings,
+    args: Result<Vec<(String, String)>, ArgsError>,
+    now: Datestamp,
+) -> Result<String, StoreError> {
+    let args = match args {
+        Ok(args) => args,
+        Err(e) => {
+            let e = OaiError::new(ErrorCode::BadArgument, e.to_string());
+            return Ok(error_document(settings, now, None, &e));
+        }
+    };
+    let req = match request::parse(&args) {
+        Ok(req) => req,
+        Err(e) => {
+            let echo = e.code.echoes_arguments().then_some(args.as_slice());
+            return Ok(error_document(settings, now, echo, &e));
+        }
+    };
+    let outcome = match &req {
+        OaiRequest::Identify => identify(store, settings, now, &args).await?,
+        OaiRequest::ListMetadataFormats { identifier } => {
+            list_metadata_formats(store, settings, now, &args, identifier.as_deref()).await?
+        }
+        OaiRequest::ListSets { resumption_token } => {
+            list_sets(store, settings, now, &args, resumption_token.is_some()).await?
+        }
+        OaiRequest::GetRecord { identifier, format } => {
+            get_record(store, settings, now, &args, identifier, *format).await?
+        }
+        OaiRequest::List { verb, args: list } => first_page_state(store, *verb, list, now)
+            .await?
+            .map(Outcome::List),
+        OaiRequest::Resume {
+            verb,
+            token,
+            prefix,
+        } => resume_state(settings, *verb, token, prefix.as_deref(), now).map(Outcome::List),
+    };
+    match outcome {
+        Ok(Outcome::Done(body)) => Ok(body),
+        Ok(Outcome::List(state)) => list(store, settings, now, &args, state).await,
+        Err(e) => {
+            let echo = e.code.echoes_arguments().then_some(args.as_slice());
+            Ok(error_document(settings, now, echo, &e))
+        }
+    }
+}
+
+/// A verb's result before the list verbs are paged: either a finished document, or the
+/// state of a list to page (resumed when it has a position).
+enum Outcome {
+    Done(String),
+    List(TokenState),
+}
+
+type Answer = Result<Result<Outcome, OaiError>, StoreError>;
+
+fn error_document(
+    settings: &OaiSettings,
+    now: Datestamp,
+    echo: Option<&[(String, String)]>,
+    e: &OaiError,
+) -> String {
+    render::document(settings, now, echo, 1024, |w| render::error(w, e))
+}
+
+fn done(doc: String) -> Answer {
+    Ok(Ok(Outcome::Done(doc)))
+}
+
+async fn identify(
+    store: &dyn CatalogStore,
+    settings: &OaiSettings,
+    now: Datestamp,
+    args: &[(String, String)],
+) -> Answer {
+    let earliest = store.earliest_datestamp().await?;
+    done(render::document(settings, now, Some(args), 2048, |w| {
+        w.open("Identify", &[]);
+        w.leaf("repositoryName", &[], &settings.repository_name);
+        w.leaf("baseURL", &[], &settings.base_url);
+        w.leaf("protocolVersion", &[], "2.0");
+        w.leaf("adminEmail", &[], &settings.admin_email);
+        w.leaf("earliestDatestamp", &[], &earliest.to_string());
+        w.leaf("deletedRecord", &[], "persistent");
+        w.leaf("granularity", &[], "YYYY-MM-DDThh:mm:ssZ");
+        if settings.prefix.is_domain() {
+            w.open("description", &[]);
+            w.open(
+                "oai-identifier",
+                &[
+                    ("xmlns", "http://www.openarchives.org/OAI/2.0/oai-identifier"),
+                    ("xsi:schemaLocation", "http://www.openarchives.org/OAI/2.0/oai-identifier http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"),
+                ],
+            );
+            w.leaf("scheme", &[], "oai");
+            w.leaf("repositoryIdentifier", &[], settings.prefix.repository_id());
+            w.leaf("delimiter", &[], ":");
+            w.leaf(
+                "sampleIdentifier",
+                &[],
+                &settings.prefix.identifier("course-v1:Org+Course+Run"),
+            );
+            w.close("oai-identifier");
+            w.close("description");
+        }
+        w.close("Identify");
+    }))
+}
+
+/// The course an OAI identifier names, if it is one of ours.
+fn course_id_of(settings: &OaiSettings, identifier: &str) -> Option<CourseId> {
+    identifier
+        .strip_prefix(settings.prefix.as_str())?
+        .parse()
+        .ok()
+}
+
+async fn find_record(
+    store: &dyn CatalogStore,
+    settings: &OaiSettings,
+    identifier: &str,
+) -> Result<Result<CourseRecord, OaiError>, StoreError> {
+    let record = match course_id_of(settings, identifier) {
+        Some(id) => store.get_course(&id).await?,
+        None => None,
+    };
+    Ok(record
+        .ok_or_else(|| OaiError::new(ErrorCode::IdDoesNotExist, "no record has this identifier")))
+}
+
+async fn list_metadata_formats(
+    store: &dyn CatalogStore,
+    settings: &OaiSettings,
+    now: Datestamp,
+    args: &[(String, String)],
+    identifier: Option<&str>,
+) -> Answer {
+    if let Some(identifier) = identifier {
+        // Every record is available in every format; only its existence is checked.
+        if let Err(e) = find_record(store, settings, identifier).await? {
+            return Ok(Err(e));
+        }
+    }
+    done(render::document(settings, now, Some(args), 1024, |w| {
+        w.open("ListMetadataFormats", &[]);
+        for f in MetadataFormat::ALL {
+            w.open("metadataFormat", &[]);
+            w.leaf("metadataPrefix", &[], f.prefix());
+            w.leaf("schema", &[], f.schema());
+            w.leaf("metadataNamespace", &[], f.namespace());
+            w.close("metadataFormat");
+        }
+        w.close("ListMetadataFormats");
+    }))
+}
+
+fn no_set_hierarchy() -> OaiError {
+    OaiError::new(ErrorCode::NoSetHierarchy, "this repository has no sets")
+}
+
+async fn list_sets(
+    store: &dyn CatalogStore,
+    settings: &OaiSettings,
+    now: Datestamp,
+    args: &[(String, String)],
+    has_token: bool,
+) -> Answer {
+    if has_token {
+        // The set list always comes whole, so no token of ours can resume it.
+        return Ok(Err(OaiError::new(
+            ErrorCode::BadResumptionToken,
+            "ListSets is never paged by this repository",
+        )));
+    }
+    let sets: Vec<OaiSet> = store.list_sets().await?;
+    if sets.is_empty() {
+        return Ok(Err(no_set_hierarchy()));
+    }
+    done(render::document(
+        settings,
+        now,
+        Some(args),
+        256 + sets.len() * 96,
+        |w| {
+            w.open("ListSets", &[]);
+            for s in &sets {
+                w.open("set", &[]);
+                w.leaf("setSpec", &[], s.spec.as_str());
+                w.leaf("setName", &[], &s.name);
+                w.close("set");
+            }
+            w.close("ListSets");
+        },
+    ))
+}
+
+async fn teachers_of(
+    store: &dyn CatalogStore,
+    records: &[CourseRecord],
+) -> Result<Teachers, StoreError> {
+    let mut seen = HashSet::new();
+    let ids: Vec<_> = records
+        .iter()
+        .filter(|r| !r.deleted)
+        .flat_map(|r| r.course.teachers.iter())
+        .filter(|id| seen.insert(*id))
+        .cloned()
+        .collect();
+    if ids.is_empty() {
+        return Ok(Teachers::new());
+    }
+    Ok(store
+        .get_teachers(&ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id.clone(), t))
+        .collect())
+}
+
+fn write_record(
+    w: &mut XmlWriter,
+    settings: &OaiSettings,
+    format: MetadataFormat,
+    r: &CourseRecord,
+    teachers: &Teachers,
+) {
+    w.open("record", &[]);
+    render::header(w, settings, r);
+    if !r.deleted {
+        write_metadata(w, format, r, &settings.prefix, teachers);
+    }
+    w.close("record");
+}
+
+async fn get_record(
+    store: &dyn CatalogStore,
+    settings: &OaiSettings,
+    now: Datestamp,
+    args: &[(String, String)],
+    identifier: &str,
+    format: MetadataFormat,
+) -> Answer {
+    let record = match find_record(store, settings, identifier).await? {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    let records = [record];
+    let teachers = teachers_of(store, &records).await?;
+    done(render::document(settings, now, Some(args), 8192, |w| {
+        w.open("GetRecord", &[]);
+        write_record(w, settings, format, &records[0], &teachers);
+        w.close("GetRecord");
+    }))
+}
+
+/// The state of a first list request: the upper bound is frozen now, so the list ends even
+/// while courses change. A set filter needs a set hierarchy to exist.
+async fn first_page_state(
+    store: &dyn CatalogStore,
+    verb: ListVerb,
+    args: &ListArgs,
+    now: Datestamp,
+) -> Result<Result<TokenState, OaiError>, StoreError> {
+    if args.set.is_some() && store.list_sets().await?.is_empty() {
+        return Ok(Err(no_set_hierarchy()));
+    }
+    Ok(Ok(TokenState {
+        verb,
+        format: args.format,
+        set: args.set.clone(),
+        from: args.from,
+        until: args.until.unwrap_or(now),
+        after: None,
+        cursor: 0,
+        complete_list_size: None,
+        expires: now,
+    }))
+}
+
+fn resume_state(
+    settings: &OaiSettings,
+    verb: ListVerb,
+    token: &str,
+    prefix: Option<&str>,
+    now: Datestamp,
+) -> Result<TokenState, OaiError> {
+    let state = token::decode(token, &settings.token_key, now).map_err(|e| {
+        OaiError::new(
+            ErrorCode::BadResumptionToken,
+            match e {
+                TokenError::Expired => "the resumptionToken has expired; start the list again",
+                TokenError::BadSignature | TokenError::Malformed => {
+                    "the resumptionToken is not one this repository issued"
+                }
+            },
+        )
+    })?;
+    if state.verb != verb {
+        return Err(OaiError::new(
+            ErrorCode::BadResumptionToken,
+            format!("the resumptionToken belongs to {}", state.verb.as_str()),
+        ));
+    }
+    if let Some(p) = prefix {
+        if p != state.format.prefix() {
+            return Err(OaiError::new(
+                ErrorCode::BadArgument,
+                "a metadataPrefix beside a resumptionToken must equal the token's",
+            ));
+        }
+    }
+    Ok(state)
+}
+
+async fn list(
+    store: &dyn CatalogStore,
+    settings: &OaiSettings,
+    now: Datestamp,
+    args: &[(String, String)],
+    state: TokenState,
+) -> Result<String, StoreError> {
+    let resumed = state.after.is_some();
+    let mut query = RecordQuery {
+        from: state.from,
+        until: Some(state.until),
+        set: state.set.clone(),
+        after: state.after.clone(),
+        limit: settings.page_size.max(1),
+    };
+    let page = store.page_courses(&query).await?;
+    if page.records.is_empty() {
+        let e = OaiError::new(ErrorCode::NoRecordsMatch, "no record matches the arguments");
+        return Ok(error_document(settings, now, Some(args), &e));
+    }
+    let returned = state.cursor + page.records.len() as u64;
+    let complete_list_size = match (state.complete_list_size, resumed, page.more) {
+        (Some(n), _, _) => Some(n),
+        (None, false, false) => Some(returned),
+        (None, false, true) => {
+            query.after = None;
+            store.count_courses(&query).await?
+        }
+        (None, true, _) => None,
+    };
+    let next = match (page.more, page.records.last()) {
+        (true, Some(last)) => {
+            let next = TokenState {
+                after: Some(Position {
+                    datestamp: last.datestamp,
+                    course_id: last.course.course_id.clone(),
+                }),
+                cursor: returned,
+                complete_list_size,
+                expires: now.saturating_add(i64::from(settings.token_ttl)),
+                ..state.clone()
+            };
+            Some((token::encode(&next, &settings.token_key), next.expires))
+        }
+        _ => None,
+    };
+    let teachers = match state.verb {
+        ListVerb::ListRecords => teachers_of(store, &page.records).await?,
+        ListVerb::ListIdentifiers => Teachers::new(),
+    };
+    let per_record = if state.verb == ListVerb::ListRecords {
+        4096
+    } else {
+        256
+    };
+    Ok(render::document(
+        settings,
+        now,
+        Some(args),
+        1024 + page.records.len() * per_record,
+        |w| {
+            let verb = state.verb.as_str();
+            w.open(verb, &[]);
+            for r in &page.records {
+                w.newline();
+                match state.verb {
+                    ListVerb::ListRecords => write_record(w, settings, state.format, r, &teachers),
+                    ListVerb::ListIdentifiers => render::header(w, settings, r),
+                }
+            }
+            let attrs = |expiration| TokenAttrs {
+                expiration,
+                complete_list_size,
+                cursor: state.cursor,
+            };
+            match &next {
+                Some((text, expires)) => {
+                    w.newline();
+                    render::resumption_token(w, text, &attrs(Some(*expires)));
+                }
+                // The protocol closes a resumed list with an empty token; ECO drops a page that
+                // carries one, so it is a setting.
+                None if resumed && settings.final_empty_token => {
+                    w.newline();
+                    render::resumption_token(w, "", &attrs(None));
+                }
+                None => {}
+            }
+            w.close(verb);
+        },
+    ))
+}

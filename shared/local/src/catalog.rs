@@ -1,0 +1,380 @@
+//! The catalog port on SQLite. Courses are kept as their catalog JSON beside the columns the
+//! queries need; set membership is materialized for every set and its ancestors, so a set
+//! query includes subsets with one equality test (the DynamoDB store does the same).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use pokeco_core::catalog::{Course, CourseId, CourseRecord, OaiSet, SetSpec, Teacher, TeacherId};
+use pokeco_core::keys::Position;
+use pokeco_core::store::{CatalogStore, RecordPage, RecordQuery, StoreError, StoreResult};
+use pokeco_core::Datestamp;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS courses (
+    id TEXT PRIMARY KEY,
+    datestamp INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS courses_by_datestamp ON courses (datestamp, id);
+CREATE TABLE IF NOT EXISTS course_sets (
+    spec TEXT NOT NULL,
+    course_id TEXT NOT NULL REFERENCES courses (id) ON DELETE CASCADE,
+    PRIMARY KEY (spec, course_id)
+);
+CREATE INDEX IF NOT EXISTS course_sets_by_course ON course_sets (course_id);
+CREATE TABLE IF NOT EXISTS teachers (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sets (spec TEXT PRIMARY KEY, body TEXT NOT NULL);
+";
+
+/// The SQLite catalog store. Cheap to clone; clones share one connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `path`.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        Self::init(Connection::open(path).map_err(unavailable)?)
+    }
+
+    /// A store that lives in memory only, for tests.
+    pub fn open_in_memory() -> StoreResult<Self> {
+        Self::init(Connection::open_in_memory().map_err(unavailable)?)
+    }
+
+    fn init(conn: Connection) -> StoreResult<Self> {
+        conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?1)",
+            params![Datestamp::now().unix().to_string()],
+        )
+        .map_err(unavailable)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection off the async executor.
+    async fn with<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+    }
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(corrupt)
+}
+
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, bool, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+}
+
+fn record(datestamp: i64, deleted: bool, body: &str) -> StoreResult<CourseRecord> {
+    Ok(CourseRecord {
+        course: serde_json::from_str(body).map_err(corrupt)?,
+        datestamp: Datestamp::from_unix(datestamp)
+            .ok_or_else(|| corrupt(format!("datestamp {datestamp} out of range")))?,
+        deleted,
+    })
+}
+
+fn write_course(
+    conn: &mut Connection,
+    course: &Course,
+    at: Datestamp,
+    deleted: bool,
+) -> StoreResult<()> {
+    let body = to_json(course)?;
+    let tx = conn.transaction().map_err(unavailable)?;
+    tx.execute(
+        "INSERT INTO courses (id, datestamp, deleted, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET datestamp = ?2, deleted = ?3, body = ?4",
+        params![course.course_id.as_str(), at.unix(), deleted, body],
+    )
+    .map_err(unavailable)?;
+    tx.execute(
+        "DELETE FROM course_sets WHERE course_id = ?1",
+        params![course.course_id.as_str()],
+    )
+    .map_err(unavailable)?;
+    {
+        let mut insert = tx
+            .prepare_cached("INSERT OR IGNORE INTO course_sets (spec, course_id) VALUES (?1, ?2)")
+            .map_err(unavailable)?;
+        for spec in course.sets.iter().flat_map(SetSpec::with_ancestors) {
+            insert
+                .execute(params![spec.as_str(), course.course_id.as_str()])
+                .map_err(unavailable)?;
+        }
+    }
+    tx.commit().map_err(unavailable)
+}
+
+/// The WHERE clause and parameters shared by the page and count queries.
+fn filter(query: &RecordQuery, with_after: bool) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut clauses = vec!["1 = 1".to_owned()];
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(from) = query.from {
+        values.push(Value::Integer(from.unix()));
+        clauses.push(format!("c.datestamp >= ?{}", values.len()));
+    }
+    if let Some(until) = query.until {
+        values.push(Value::Integer(until.unix()));
+        clauses.push(format!("c.datestamp <= ?{}", values.len()));
+    }
+    if let Some(set) = &query.set {
+        values.push(Value::Text(set.as_str().to_owned()));
+        clauses.push(format!(
+            "EXISTS (SELECT 1 FROM course_sets s WHERE s.spec = ?{} AND s.course_id = c.id)",
+            values.len()
+        ));
+    }
+    if let (
+        true,
+        Some(Position {
+            datestamp,
+            course_id,
+        }),
+    ) = (with_after, &query.after)
+    {
+        values.push(Value::Integer(datestamp.unix()));
+        values.push(Value::Text(course_id.as_str().to_owned()));
+        clauses.push(format!(
+            "(c.datestamp, c.id) > (?{}, ?{})",
+            values.len() - 1,
+            values.len()
+        ));
+    }
+    (clauses.join(" AND "), values)
+}
+
+fn get_course(conn: &Connection, id: &CourseId) -> StoreResult<Option<CourseRecord>> {
+    let row = conn
+        .query_row(
+            "SELECT datestamp, deleted, body FROM courses WHERE id = ?1",
+            params![id.as_str()],
+            record_from_row,
+        )
+        .optional()
+        .map_err(unavailable)?;
+    row.map(|(d, del, body)| record(d, del, &body)).transpose()
+}
+
+fn bodies<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let rows = stmt
+        .query_map(args, |r| r.get::<_, String>(0))
+        .map_err(unavailable)?;
+    rows.map(|body| serde_json::from_str(&body.map_err(unavailable)?).map_err(corrupt))
+        .collect()
+}
+
+#[async_trait]
+impl CatalogStore for SqliteStore {
+    async fn put_course(&self, course: Course, at: Datestamp) -> StoreResult<CourseRecord> {
+        self.with(move |conn| {
+            write_course(conn, &course, at, false)?;
+            Ok(CourseRecord {
+                course,
+                datestamp: at,
+                deleted: false,
+            })
+        })
+        .await
+    }
+
+    async fn delete_course(&self, id: &CourseId, at: Datestamp) -> StoreResult<CourseRecord> {
+        let id = id.clone();
+        self.with(move |conn| {
+            let mut rec = get_course(conn, &id)?.ok_or(StoreError::NotFound)?;
+            write_course(conn, &rec.course, at, true)?;
+            rec.datestamp = at;
+            rec.deleted = true;
+            Ok(rec)
+        })
+        .await
+    }
+
+    async fn get_course(&self, id: &CourseId) -> StoreResult<Option<CourseRecord>> {
+        let id = id.clone();
+        self.with(move |conn| get_course(conn, &id)).await
+    }
+
+    async fn page_courses(&self, query: &RecordQuery) -> StoreResult<RecordPage> {
+        let query = query.clone();
+        self.with(move |conn| {
+            let (clause, mut values) = filter(&query, true);
+            let fetch = query.limit.saturating_add(1);
+            values.push(rusqlite::types::Value::Integer(
+                i64::try_from(fetch).unwrap_or(i64::MAX),
+            ));
+            let sql = format!(
+                "SELECT c.datestamp, c.deleted, c.body FROM courses c WHERE {clause}
+                 ORDER BY c.datestamp, c.id LIMIT ?{}",
+                values.len()
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(values), record_from_row)
+                .map_err(unavailable)?;
+            let mut records = Vec::with_capacity(fetch.min(1024));
+            for row in rows {
+                let (d, del, body) = row.map_err(unavailable)?;
+                records.push(record(d, del, &body)?);
+            }
+            let more = records.len() > query.limit;
+            records.truncate(query.limit);
+            Ok(RecordPage { records, more })
+        })
+        .await
+    }
+
+    async fn count_courses(&self, query: &RecordQuery) -> StoreResult<Option<u64>> {
+        let query = query.clone();
+        self.with(move |conn| {
+            let (clause, values) = filter(&query, false);
+            let sql = format!("SELECT COUNT(*) FROM courses c WHERE {clause}");
+            let n: i64 = conn
+                .query_row(&sql, rusqlite::params_from_iter(values), |r| r.get(0))
+                .map_err(unavailable)?;
+            Ok(u64::try_from(n).ok())
+        })
+        .await
+    }
+
+    async fn earliest_datestamp(&self) -> StoreResult<Datestamp> {
+        self.with(|conn| {
+            let min: Option<i64> = conn
+                .query_row("SELECT MIN(datestamp) FROM courses", [], |r| r.get(0))
+                .map_err(unavailable)?;
+            let secs = match min {
+                Some(secs) => secs,
+                None => conn
+                    .query_row("SELECT value FROM meta WHERE key = 'created_at'", [], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .map_err(unavailable)?
+                    .parse()
+                    .map_err(corrupt)?,
+            };
+            Datestamp::from_unix(secs).ok_or_else(|| corrupt(format!("datestamp {secs}")))
+        })
+        .await
+    }
+
+    async fn put_teacher(&self, teacher: Teacher) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO teachers (id, body) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET body = ?2",
+                params![teacher.id.as_str(), to_json(&teacher)?],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_teachers(&self, ids: &[TeacherId]) -> StoreResult<Vec<Teacher>> {
+        let ids = ids.to_vec();
+        self.with(move |conn| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                let found: Vec<Teacher> = bodies(
+                    conn,
+                    "SELECT body FROM teachers WHERE id = ?1",
+                    params![id.as_str()],
+                )?;
+                out.extend(found);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_teachers(&self) -> StoreResult<Vec<Teacher>> {
+        self.with(|conn| bodies(conn, "SELECT body FROM teachers ORDER BY id", []))
+            .await
+    }
+
+    async fn delete_teacher(&self, id: &TeacherId) -> StoreResult<()> {
+        let id = id.clone();
+        self.with(move |conn| {
+            let n = conn
+                .execute("DELETE FROM teachers WHERE id = ?1", params![id.as_str()])
+                .map_err(unavailable)?;
+            if n == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn put_set(&self, set: OaiSet) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(
+                "INSERT INTO sets (spec, body) VALUES (?1, ?2)
+                 ON CONFLICT (spec) DO UPDATE SET body = ?2",
+                params![set.spec.as_str(), to_json(&set)?],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_sets(&self) -> StoreResult<Vec<OaiSet>> {
+        self.with(|conn| bodies(conn, "SELECT body FROM sets ORDER BY spec", []))
+            .await
+    }
+
+    async fn delete_set(&self, spec: &SetSpec) -> StoreResult<()> {
+        let spec = spec.clone();
+        self.with(move |conn| {
+            let n = conn
+                .execute("DELETE FROM sets WHERE spec = ?1", params![spec.as_str()])
+                .map_err(unavailable)?;
+            if n == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,88 @@
+//! The real `pokeco serve`, started in-process on 127.0.0.1 port 0 over a fresh data folder.
+
+use std::net::SocketAddr;
+
+use pokeco::serve::{self, RunningServer, ServeConfig};
+use tempfile::TempDir;
+
+pub struct TestServer {
+    running: Option<RunningServer>,
+    // Kept for the server's lifetime: dropping it deletes the embedded store.
+    _data: TempDir,
+}
+
+/// The identifier prefix the tests run with (the default of `pokeco serve`).
+pub const OAI_PREFIX: &str = "oai:pok.example.org:";
+
+impl TestServer {
+    /// `pokeco serve --demo` with `POKECO_OAI_PAGE_SIZE=page_size`.
+    pub async fn demo(page_size: usize) -> Self {
+        Self::start(true, page_size).await
+    }
+
+    /// `pokeco serve` over an empty catalog.
+    pub async fn empty(page_size: usize) -> Self {
+        Self::start(false, page_size).await
+    }
+
+    async fn start(demo: bool, page_size: usize) -> Self {
+        let data = match tempfile::Builder::new().prefix("pokeco-e2e-data-").tempdir() {
+            Ok(dir) => dir,
+            Err(e) => panic!("cannot create a data folder for the server: {e}"),
+        };
+        // An empty value hides the variable from the process environment, so a developer's
+        // own POKECO_* settings cannot change what the tests see.
+        let overrides = [
+            ("POKECO_OAI_PAGE_SIZE", page_size.to_string()),
+            ("POKECO_OAI_PREFIX", OAI_PREFIX.to_owned()),
+            ("POKECO_BASE_URL", String::new()),
+            ("POKECO_TOKEN_SECRET", String::new()),
+            ("POKECO_TOKEN_TTL", String::new()),
+            ("POKECO_OAI_FINAL_EMPTY_TOKEN", String::new()),
+            ("POKECO_ADMIN_TOKEN", "e2e-admin-token".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let config = ServeConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data: data.path().to_path_buf(),
+            demo,
+            overrides,
+        };
+        match serve::start(config).await {
+            Ok(running) => Self { running: Some(running), _data: data },
+            Err(e) => panic!("pokeco serve did not start: {e}"),
+        }
+    }
+
+    fn running(&self) -> &RunningServer {
+        match &self.running {
+            Some(running) => running,
+            None => panic!("the server was already stopped"),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.running().base_url.clone()
+    }
+
+    /// The OAI-PMH endpoint, `http://127.0.0.1:PORT/oai`.
+    pub fn oai_url(&self) -> String {
+        format!("{}/oai", self.base_url())
+    }
+
+    pub fn demo_courses(&self) -> Option<usize> {
+        self.running().demo_courses
+    }
+
+    /// Stops the server and waits for it to end.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            if let Err(e) = running.stop().await {
+                panic!("the server ended with an error: {e}");
+            }
+        }
+    }
+}
