@@ -58,7 +58,10 @@ pub enum RecordCommand {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The document was refused; the message lists every problem, one per line.
     #[error("refused:{}", problem_lines(.0))]
     Refused(Rejection),
@@ -121,9 +124,13 @@ pub async fn execute(cmd: CatalogCommand, catalog: &CatalogService) -> Result<An
                 let w = catalog.put_teacher(&read_doc(&file)?, None).await?;
                 written_answer(serde_json::to_value(&w), w.warnings)
             }
-            RecordCommand::Get { id } => plain(serde_json::to_value(catalog.get_teacher(&id).await?)),
+            RecordCommand::Get { id } => {
+                plain(serde_json::to_value(catalog.get_teacher(&id).await?))
+            }
             RecordCommand::List => plain(serde_json::to_value(catalog.list_teachers().await?)),
-            RecordCommand::Delete { id } => plain(serde_json::to_value(catalog.delete_teacher(&id).await?)),
+            RecordCommand::Delete { id } => {
+                plain(serde_json::to_value(catalog.delete_teacher(&id).await?))
+            }
         },
         CatalogCommand::Set(cmd) => match cmd {
             RecordCommand::Put { file } => {
@@ -132,7 +139,9 @@ pub async fn execute(cmd: CatalogCommand, catalog: &CatalogService) -> Result<An
             }
             RecordCommand::Get { id } => plain(serde_json::to_value(catalog.get_set(&id).await?)),
             RecordCommand::List => plain(serde_json::to_value(catalog.list_sets().await?)),
-            RecordCommand::Delete { id } => plain(serde_json::to_value(catalog.delete_set(&id).await?)),
+            RecordCommand::Delete { id } => {
+                plain(serde_json::to_value(catalog.delete_set(&id).await?))
+            }
         },
     }
 }
@@ -144,10 +153,15 @@ async fn course(cmd: CourseCommand, catalog: &CatalogService) -> Result<Answer, 
             written_answer(serde_json::to_value(&w), w.warnings)
         }
         CourseCommand::Get { id } => plain(serde_json::to_value(catalog.get_course(&id).await?)),
-        CourseCommand::Delete { id } => plain(serde_json::to_value(catalog.delete_course(&id).await?)),
+        CourseCommand::Delete { id } => {
+            plain(serde_json::to_value(catalog.delete_course(&id).await?))
+        }
         CourseCommand::List { deleted } => {
-            let mut listing =
-                CourseListing { limit: Some(MAX_LIST_LIMIT), after: None, deleted };
+            let mut listing = CourseListing {
+                limit: Some(MAX_LIST_LIMIT),
+                after: None,
+                deleted,
+            };
             let mut courses = Vec::new();
             loop {
                 let page = catalog.list_courses(&listing).await?;
@@ -165,19 +179,28 @@ async fn course(cmd: CourseCommand, catalog: &CatalogService) -> Result<Answer, 
 /// A read's answer; `serde_json::to_value` of a catalog type only fails on a bug.
 fn plain(json: serde_json::Result<Value>) -> Result<Answer, CliError> {
     let json = json.map_err(|e| CliError::Output(e.into()))?;
-    Ok(Answer { json, warnings: Vec::new() })
+    Ok(Answer {
+        json,
+        warnings: Vec::new(),
+    })
 }
 
 fn written_answer(
     json: serde_json::Result<Value>,
     warnings: Vec<Warning>,
 ) -> Result<Answer, CliError> {
-    Ok(Answer { warnings, ..plain(json)? })
+    Ok(Answer {
+        warnings,
+        ..plain(json)?
+    })
 }
 
 /// Reads a JSON document from a file, or from standard input for `-`.
 fn read_doc(file: &Path) -> Result<Value, CliError> {
-    let read_error = |source| CliError::Read { path: file.to_owned(), source };
+    let read_error = |source| CliError::Read {
+        path: file.to_owned(),
+        source,
+    };
     let bytes = if file == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin().read_to_end(&mut buf).map_err(read_error)?;
@@ -203,7 +226,9 @@ mod tests {
     }
 
     fn parse(args: &[&str]) -> CatalogCommand {
-        Cli::try_parse_from(std::iter::once("pokeco").chain(args.iter().copied())).unwrap().cmd
+        Cli::try_parse_from(std::iter::once("pokeco").chain(args.iter().copied()))
+            .unwrap()
+            .cmd
     }
 
     struct Scratch(PathBuf);
@@ -230,7 +255,10 @@ mod tests {
     }
 
     fn catalog() -> CatalogService {
-        CatalogService::new(Arc::new(SqliteStore::open_in_memory().unwrap()), "oai:x.org:")
+        CatalogService::new(
+            Arc::new(SqliteStore::open_in_memory().unwrap()),
+            "oai:x.org:",
+        )
     }
 
     async fn ok(catalog: &CatalogService, args: &[&str]) -> Answer {
@@ -259,11 +287,16 @@ mod tests {
         let paths: Vec<&str> = r.problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["teachers[0]", "sets[0]"]);
         let shown = CliError::Refused(r).to_string();
-        assert!(shown.starts_with("refused:\n  teachers[0]: no teacher"), "{shown}");
+        assert!(
+            shown.starts_with("refused:\n  teachers[0]: no teacher"),
+            "{shown}"
+        );
 
         let set = dir.file("set.json", &json!({"spec": "EcoBase", "name": "ECO"}));
-        let teacher =
-            dir.file("t.json", &json!({"id": "rossi", "first_name": "M", "last_name": "R"}));
+        let teacher = dir.file(
+            "t.json",
+            &json!({"id": "rossi", "first_name": "M", "last_name": "R"}),
+        );
         ok(&catalog, &["set", "put", &set]).await;
         ok(&catalog, &["teacher", "put", &teacher]).await;
 
@@ -274,7 +307,10 @@ mod tests {
         assert_eq!(put.json["warnings"][0]["path"], "languages[1]");
 
         let got = ok(&catalog, &["course", "get", "a/b/c"]).await;
-        assert_eq!((&got.json["deleted"], &got.json["course_id"]), (&json!(false), &json!("a/b/c")));
+        assert_eq!(
+            (&got.json["deleted"], &got.json["course_id"]),
+            (&json!(false), &json!("a/b/c"))
+        );
         let Err(CliError::Catalog(AdminError::Conflict(_))) =
             execute(parse(&["teacher", "delete", "rossi"]), &catalog).await
         else {
@@ -286,9 +322,15 @@ mod tests {
         assert_eq!(ok(&catalog, &["course", "list"]).await.json, json!([]));
         let all = ok(&catalog, &["course", "list", "--deleted"]).await;
         assert_eq!(all.json[0]["course_id"], "a/b/c");
-        assert_eq!(ok(&catalog, &["teacher", "delete", "rossi"]).await.json["id"], "rossi");
+        assert_eq!(
+            ok(&catalog, &["teacher", "delete", "rossi"]).await.json["id"],
+            "rossi"
+        );
         assert_eq!(ok(&catalog, &["teacher", "list"]).await.json, json!([]));
-        assert_eq!(ok(&catalog, &["set", "list"]).await.json[0]["spec"], "EcoBase");
+        assert_eq!(
+            ok(&catalog, &["set", "list"]).await.json[0]["spec"],
+            "EcoBase"
+        );
     }
 
     #[tokio::test]
@@ -296,25 +338,35 @@ mod tests {
         let dir = Scratch::new("list");
         let catalog = catalog();
         let set = dir.file("set.json", &json!({"spec": "EcoBase", "name": "ECO"}));
-        let teacher =
-            dir.file("t.json", &json!({"id": "rossi", "first_name": "M", "last_name": "R"}));
+        let teacher = dir.file(
+            "t.json",
+            &json!({"id": "rossi", "first_name": "M", "last_name": "R"}),
+        );
         ok(&catalog, &["set", "put", &set]).await;
         ok(&catalog, &["teacher", "put", &teacher]).await;
         let total = MAX_LIST_LIMIT + 5;
         for i in 0..total {
-            catalog.put_course(&course_doc(&format!("org/c{i}/run")), None).await.unwrap();
+            catalog
+                .put_course(&course_doc(&format!("org/c{i}/run")), None)
+                .await
+                .unwrap();
         }
         let all = ok(&catalog, &["course", "list"]).await;
         assert_eq!(all.json.as_array().unwrap().len(), total);
 
         let missing = execute(parse(&["course", "get", "x/y/z"]), &catalog).await;
-        assert!(matches!(missing, Err(CliError::Catalog(AdminError::NotFound { .. }))));
+        assert!(matches!(
+            missing,
+            Err(CliError::Catalog(AdminError::NotFound { .. }))
+        ));
         let unreadable = execute(parse(&["set", "put", "/nonexistent/set.json"]), &catalog).await;
         assert!(matches!(unreadable, Err(CliError::Read { .. })));
         let broken = dir.0.join("broken.json");
         std::fs::write(&broken, "{\"spec\": ").unwrap();
         let broken = execute(parse(&["set", "put", broken.to_str().unwrap()]), &catalog).await;
-        let Err(CliError::Refused(r)) = broken else { panic!("malformed JSON must be refused") };
+        let Err(CliError::Refused(r)) = broken else {
+            panic!("malformed JSON must be refused")
+        };
         assert!(r.problems[0].message.starts_with("not valid JSON"));
     }
 }

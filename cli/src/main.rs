@@ -1,11 +1,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use pokeco::catalog::CatalogCommand;
 use pokeco::serve::{self, ServeConfig};
+use pokeco_core::store::CatalogStore;
 
-/// pok-eco: Open edX ↔ ECO portal and xAPI bridge. Local server and operator commands.
+/// pok-eco: the bridge between Open edX, the ECO portal and xAPI learning record stores.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
@@ -27,6 +30,9 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Catalog verbs, on the embedded store, or on DynamoDB when POKECO_TABLE is set.
+    #[command(flatten)]
+    Catalog(CatalogCommand),
 }
 
 #[tokio::main]
@@ -40,6 +46,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { listen, data, demo } => run_serve(listen, data, demo).await,
+        Command::Catalog(cmd) => run_catalog(cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,11 +57,33 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run_serve(
-    listen: SocketAddr,
-    data: PathBuf,
-    demo: bool,
-) -> Result<(), Box<dyn std::error::Error>> {
+type AnyError = Box<dyn std::error::Error>;
+
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+async fn run_catalog(cmd: CatalogCommand) -> Result<(), AnyError> {
+    let prefix = setting("POKECO_OAI_PREFIX").unwrap_or_else(|| serve::DEFAULT_OAI_PREFIX.into());
+    let store: Arc<dyn CatalogStore> = match setting("POKECO_TABLE") {
+        Some(table) => {
+            let config = pokeco_aws::load_config().await;
+            Arc::new(pokeco_aws::DynamoStore::from_config(&config, table))
+        }
+        None => {
+            let data = setting("POKECO_DATA").unwrap_or_else(|| serve::DEFAULT_DATA.into());
+            let data = PathBuf::from(data);
+            std::fs::create_dir_all(&data)?;
+            Arc::new(pokeco_local::SqliteStore::open(
+                &data.join(serve::CATALOG_FILE),
+            )?)
+        }
+    };
+    pokeco::catalog::run(cmd, store, &prefix).await?;
+    Ok(())
+}
+
+async fn run_serve(listen: SocketAddr, data: PathBuf, demo: bool) -> Result<(), AnyError> {
     let server = serve::start(ServeConfig {
         listen,
         data,
@@ -74,12 +103,8 @@ async fn run_serve(
         println!("  admin token (generated for this run; set POKECO_ADMIN_TOKEN to fix it):");
         println!("    {}", server.admin_token);
     }
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            r?;
-            tracing::info!("shutting down");
-            server.stop().await?;
-        }
-    }
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("shutting down");
+    server.stop().await?;
     Ok(())
 }

@@ -21,6 +21,8 @@ use tokio::task::JoinHandle;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA: &str = ".pokeco";
 pub const DEFAULT_OAI_PREFIX: &str = "oai:pok.example.org:";
+/// The embedded catalog's file in the data folder.
+pub const CATALOG_FILE: &str = "catalog.sqlite";
 
 pub struct ServeConfig {
     pub listen: SocketAddr,
@@ -148,7 +150,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         source,
     })?;
     let env = lookup(&config.overrides);
-    let store: Arc<dyn CatalogStore> = Arc::new(SqliteStore::open(&data.join("catalog.sqlite"))?);
+    let store: Arc<dyn CatalogStore> = Arc::new(SqliteStore::open(&data.join(CATALOG_FILE))?);
 
     let listener = TcpListener::bind(config.listen)
         .await

@@ -21,7 +21,9 @@ pub fn repo_root() -> PathBuf {
 
 /// A file of this crate's test data (`tests/data/<relative>`), read whole.
 pub fn test_data(relative: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(relative);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(relative);
     match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) => panic!("cannot read test data {}: {e}", path.display()),

@@ -155,7 +155,12 @@ fn run(program: &Path, args: &[OsString]) -> CheckRun {
             Err(e) => panic!("cannot wait for `{command}`: {e}"),
         }
     };
-    CheckRun { command, code: status.code(), stdout: read_back(out), stderr: read_back(err) }
+    CheckRun {
+        command,
+        code: status.code(),
+        stdout: read_back(out),
+        stderr: read_back(err),
+    }
 }
 
 fn python(script: &str, args: Vec<OsString>) -> CheckRun {
@@ -170,7 +175,10 @@ fn python(script: &str, args: Vec<OsString>) -> CheckRun {
 pub fn validate_oai<P: AsRef<Path>>(paths: &[P]) -> CheckRun {
     python(
         "validate_oai.py",
-        paths.iter().map(|p| p.as_ref().as_os_str().to_owned()).collect(),
+        paths
+            .iter()
+            .map(|p| p.as_ref().as_os_str().to_owned())
+            .collect(),
     )
 }
 
@@ -222,7 +230,8 @@ impl SickleHarvest {
     }
 
     pub fn run(&self) -> CheckRun {
-        let mut args: Vec<OsString> = vec![self.base_url.clone().into(), self.prefix.clone().into()];
+        let mut args: Vec<OsString> =
+            vec![self.base_url.clone().into(), self.prefix.clone().into()];
         if let Some(pages) = self.min_pages {
             args.extend(["--min-pages".into(), pages.to_string().into()]);
         }
@@ -251,7 +260,11 @@ pub struct EcoHarvest {
 impl EcoHarvest {
     /// `base_url` is the OAI endpoint itself, e.g. `http://127.0.0.1:PORT/oai`.
     pub fn new(base_url: &str) -> Self {
-        Self { base_url: base_url.to_owned(), min_pages: None, expect_count: None }
+        Self {
+            base_url: base_url.to_owned(),
+            min_pages: None,
+            expect_count: None,
+        }
     }
 
     pub fn min_pages(mut self, pages: u32) -> Self {
@@ -269,8 +282,10 @@ impl EcoHarvest {
         // The script finds xmldom through POKECO_TEST_NODE, inherited from our environment;
         // check it first so that a missing install fails with the clear message.
         node_dir();
-        let mut args: Vec<OsString> =
-            vec![check_script("eco_harvest.mjs").into_os_string(), self.base_url.clone().into()];
+        let mut args: Vec<OsString> = vec![
+            check_script("eco_harvest.mjs").into_os_string(),
+            self.base_url.clone().into(),
+        ];
         if let Some(pages) = self.min_pages {
             args.extend(["--min-pages".into(), pages.to_string().into()]);
         }

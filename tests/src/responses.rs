@@ -21,8 +21,14 @@ impl Default for Responses {
 
 impl Responses {
     pub fn new() -> Self {
-        match tempfile::Builder::new().prefix("pokeco-oai-responses-").tempdir() {
-            Ok(dir) => Self { dir, count: AtomicUsize::new(0) },
+        match tempfile::Builder::new()
+            .prefix("pokeco-oai-responses-")
+            .tempdir()
+        {
+            Ok(dir) => Self {
+                dir,
+                count: AtomicUsize::new(0),
+            },
             Err(e) => panic!("cannot create a folder for the response bodies: {e}"),
         }
     }
@@ -40,7 +46,13 @@ impl Responses {
         let n = self.count.fetch_add(1, Ordering::SeqCst);
         let safe: String = label
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(80)
             .collect();
         let path = self.dir.path().join(format!("{n:04}-{safe}.xml"));

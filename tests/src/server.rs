@@ -26,7 +26,10 @@ impl TestServer {
     }
 
     async fn start(demo: bool, page_size: usize) -> Self {
-        let data = match tempfile::Builder::new().prefix("pokeco-e2e-data-").tempdir() {
+        let data = match tempfile::Builder::new()
+            .prefix("pokeco-e2e-data-")
+            .tempdir()
+        {
             Ok(dir) => dir,
             Err(e) => panic!("cannot create a data folder for the server: {e}"),
         };
@@ -51,7 +54,10 @@ impl TestServer {
             overrides,
         };
         match serve::start(config).await {
-            Ok(running) => Self { running: Some(running), _data: data },
+            Ok(running) => Self {
+                running: Some(running),
+                _data: data,
+            },
             Err(e) => panic!("pokeco serve did not start: {e}"),
         }
     }

@@ -50,7 +50,11 @@ impl StaticOai {
                 }
             }
         });
-        Self { addr, stop, thread: Some(thread) }
+        Self {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// The endpoint URL, `http://127.0.0.1:PORT/oai`.
@@ -88,7 +92,9 @@ fn read_head(stream: &mut TcpStream) -> std::io::Result<String> {
 fn token_of(request_line: &str) -> Option<&str> {
     let target = request_line.split(' ').nth(1)?;
     let query = target.split_once('?')?.1;
-    query.split('&').find_map(|pair| pair.strip_prefix("resumptionToken="))
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("resumptionToken="))
 }
 
 fn answer(mut stream: TcpStream, first: &[u8], pages: &[(String, Vec<u8>)]) -> std::io::Result<()> {
@@ -125,17 +131,26 @@ mod tests {
 
     #[test]
     fn serves_pages_by_raw_token() {
-        let server = StaticOai::start(b"<first/>".to_vec(), vec![("t.2".into(), b"<second/>".to_vec())]);
+        let server = StaticOai::start(
+            b"<first/>".to_vec(),
+            vec![("t.2".into(), b"<second/>".to_vec())],
+        );
         assert!(get("/oai?verb=ListRecords&metadataPrefix=oai_lom", &server).ends_with("<first/>"));
-        assert!(get("/oai?verb=ListRecords&metadataPrefix=oai_lom&resumptionToken=t.2", &server)
-            .ends_with("<second/>"));
+        assert!(get(
+            "/oai?verb=ListRecords&metadataPrefix=oai_lom&resumptionToken=t.2",
+            &server
+        )
+        .ends_with("<second/>"));
         assert!(get("/oai?verb=ListRecords&resumptionToken=nope", &server)
             .contains(r#"code="badResumptionToken""#));
     }
 
     #[test]
     fn token_of_reads_only_the_query() {
-        assert_eq!(token_of("GET /oai?verb=X&resumptionToken=abc HTTP/1.1"), Some("abc"));
+        assert_eq!(
+            token_of("GET /oai?verb=X&resumptionToken=abc HTTP/1.1"),
+            Some("abc")
+        );
         assert_eq!(token_of("GET /oai?verb=X HTTP/1.1"), None);
         assert_eq!(token_of("GET /resumptionToken=abc HTTP/1.1"), None);
     }

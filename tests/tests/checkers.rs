@@ -2,6 +2,9 @@
 //! real harvester accepted must pass every checker, and broken copies must fail with a reason.
 //! A checker that passes everything would make every end-to-end test worthless.
 
+// Test code: helpers outside #[test] functions may unwrap too (clippy.toml allows it in tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use pokeco_e2e::peers::{validate_oai, EcoHarvest, SickleHarvest};
 use pokeco_e2e::responses::Responses;
 use pokeco_e2e::static_oai::StaticOai;
@@ -19,12 +22,19 @@ fn page2() -> String {
 
 /// Replaces exactly one occurrence, so a fixture change cannot silently void a test.
 fn edit(page: &str, from: &str, to: &str) -> String {
-    assert_eq!(page.matches(from).count(), 1, "fixture should contain {from:?} once");
+    assert_eq!(
+        page.matches(from).count(),
+        1,
+        "fixture should contain {from:?} once"
+    );
     page.replacen(from, to, 1)
 }
 
 fn serve(first: String, second: String) -> StaticOai {
-    StaticOai::start(first.into_bytes(), vec![(TOKEN.to_owned(), second.into_bytes())])
+    StaticOai::start(
+        first.into_bytes(),
+        vec![(TOKEN.to_owned(), second.into_bytes())],
+    )
 }
 
 #[test]
@@ -41,13 +51,21 @@ fn validator_rejects_broken_documents_with_reasons() {
     let cases = [
         (
             "bad-datestamp",
-            edit(&page1(), "<datestamp>2024-09-01T08:30:00Z", "<datestamp>yesterday"),
+            edit(
+                &page1(),
+                "<datestamp>2024-09-01T08:30:00Z",
+                "<datestamp>yesterday",
+            ),
             "UTCdatetimeType",
         ),
         (
             // OAI-PMH.xsd checks payloads strictly: an unknown namespace has no declaration.
             "foreign-payload",
-            edit(&page1(), "<lom:lom ", r#"<x:thing xmlns:x="urn:example:unknown"/><lom:lom "#),
+            edit(
+                &page1(),
+                "<lom:lom ",
+                r#"<x:thing xmlns:x="urn:example:unknown"/><lom:lom "#,
+            ),
             "strict wildcard",
         ),
         (
@@ -83,9 +101,15 @@ fn validator_rejects_broken_documents_with_reasons() {
 #[test]
 fn eco_harvest_accepts_the_fixture_pages() {
     let server = serve(page1(), page2());
-    let run = EcoHarvest::new(&server.base_url()).expect_count(3).min_pages(2).run();
+    let run = EcoHarvest::new(&server.base_url())
+        .expect_count(3)
+        .min_pages(2)
+        .run();
     run.assert_success();
-    assert!(run.stdout.contains("3 records (1 deleted) in 2 pages"), "{run}");
+    assert!(
+        run.stdout.contains("3 records (1 deleted) in 2 pages"),
+        "{run}"
+    );
 }
 
 #[test]
@@ -202,10 +226,20 @@ fn eco_harvest_rejects_what_breaks_ecos_harvester() {
 #[test]
 fn sickle_harvests_the_fixture_pages() {
     let server = serve(page1(), page2());
-    let run = SickleHarvest::new(&server.base_url(), "oai_lom").expect_count(3).min_pages(2).run();
+    let run = SickleHarvest::new(&server.base_url(), "oai_lom")
+        .expect_count(3)
+        .min_pages(2)
+        .run();
     run.assert_success();
-    assert!(run.stdout.contains("ListRecords 3 records (1 deleted) in 2 pages"), "{run}");
-    assert!(run.stdout.contains("ListIdentifiers 3 headers in 2 pages"), "{run}");
+    assert!(
+        run.stdout
+            .contains("ListRecords 3 records (1 deleted) in 2 pages"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("ListIdentifiers 3 headers in 2 pages"),
+        "{run}"
+    );
 }
 
 #[test]

@@ -24,7 +24,9 @@ impl AdminToken {
     /// `None` for an empty (or blank) token, which must never open the API.
     pub fn new(secret: &str) -> Option<Self> {
         let secret = secret.trim();
-        (!secret.is_empty()).then(|| Self { digest: Sha256::digest(secret.as_bytes()).into() })
+        (!secret.is_empty()).then(|| Self {
+            digest: Sha256::digest(secret.as_bytes()).into(),
+        })
     }
 
     pub fn matches(&self, presented: &str) -> bool {

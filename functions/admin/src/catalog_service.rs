@@ -70,7 +70,10 @@ pub struct CatalogService {
 
 impl CatalogService {
     pub fn new(store: Arc<dyn CatalogStore>, oai_prefix: impl Into<String>) -> Self {
-        Self { store, oai_prefix: oai_prefix.into() }
+        Self {
+            store,
+            oai_prefix: oai_prefix.into(),
+        }
     }
 
     fn view(&self, record: CourseRecord) -> CourseView {
@@ -96,13 +99,26 @@ impl CatalogService {
             .into_iter()
             .map(|t| t.id)
             .collect();
-        let sets: Vec<SetSpec> = self.store.list_sets().await?.into_iter().map(|s| s.spec).collect();
-        let known = Known { teachers: &teacher_ids, sets: &sets };
+        let sets: Vec<SetSpec> = self
+            .store
+            .list_sets()
+            .await?
+            .into_iter()
+            .map(|s| s.spec)
+            .collect();
+        let known = Known {
+            teachers: &teacher_ids,
+            sets: &sets,
+        };
         let checked = same_id(validate_course(doc, &known), doc, "course_id", path_id)?;
         let course = checked.value;
         let created = self.store.get_course(&course.course_id).await?.is_none();
         let record = self.store.put_course(course, Datestamp::now()).await?;
-        Ok(Written { value: self.view(record), warnings: checked.warnings, created })
+        Ok(Written {
+            value: self.view(record),
+            warnings: checked.warnings,
+            created,
+        })
     }
 
     pub async fn get_course(&self, id: &str) -> Result<CourseView, AdminError> {
@@ -110,12 +126,16 @@ impl CatalogService {
             Ok(id) => self.store.get_course(&id).await?,
             Err(_) => None,
         };
-        record.map(|r| self.view(r)).ok_or_else(|| not_found("course", id))
+        record
+            .map(|r| self.view(r))
+            .ok_or_else(|| not_found("course", id))
     }
 
     /// Marks a course deleted with a new datestamp; the record stays, for harvesters.
     pub async fn delete_course(&self, id: &str) -> Result<CourseView, AdminError> {
-        let id_ = id.parse::<CourseId>().map_err(|_| not_found("course", id))?;
+        let id_ = id
+            .parse::<CourseId>()
+            .map_err(|_| not_found("course", id))?;
         match self.store.delete_course(&id_, Datestamp::now()).await {
             Ok(record) => Ok(self.view(record)),
             Err(pokeco_core::store::StoreError::NotFound) => Err(not_found("course", id)),
@@ -137,7 +157,11 @@ impl CatalogService {
             })?),
             None => None,
         };
-        let query = RecordQuery { after, limit, ..RecordQuery::default() };
+        let query = RecordQuery {
+            after,
+            limit,
+            ..RecordQuery::default()
+        };
         let page = self.store.page_courses(&query).await?;
         let next = match (page.more, page.records.last()) {
             (true, Some(last)) => Some(order_key(last.datestamp, &last.course.course_id)),
@@ -159,9 +183,17 @@ impl CatalogService {
     ) -> Result<Written<Teacher>, AdminError> {
         let checked = same_id(validate_teacher(doc), doc, "id", path_id)?;
         let teacher = checked.value;
-        let created = self.store.get_teachers(std::slice::from_ref(&teacher.id)).await?.is_empty();
+        let created = self
+            .store
+            .get_teachers(std::slice::from_ref(&teacher.id))
+            .await?
+            .is_empty();
         self.store.put_teacher(teacher.clone()).await?;
-        Ok(Written { value: teacher, warnings: checked.warnings, created })
+        Ok(Written {
+            value: teacher,
+            warnings: checked.warnings,
+            created,
+        })
     }
 
     pub async fn get_teacher(&self, id: &str) -> Result<Teacher, AdminError> {
@@ -179,13 +211,18 @@ impl CatalogService {
     /// Removes a teacher, unless a live course still names them (409).
     pub async fn delete_teacher(&self, id: &str) -> Result<Teacher, AdminError> {
         let teacher = self.get_teacher(id).await?;
-        let user = self.live_course_where(None, |c| c.teachers.contains(&teacher.id)).await?;
+        let user = self
+            .live_course_where(None, |c| c.teachers.contains(&teacher.id))
+            .await?;
         if let Some(course) = user {
             return Err(AdminError::Conflict(format!(
                 "the live course {course} names teacher {id:?}; change or delete the course first"
             )));
         }
-        self.store.delete_teacher(&teacher.id).await.map_err(|e| missing(e, "teacher", id))?;
+        self.store
+            .delete_teacher(&teacher.id)
+            .await
+            .map_err(|e| missing(e, "teacher", id))?;
         Ok(teacher)
     }
 
@@ -196,14 +233,25 @@ impl CatalogService {
     ) -> Result<Written<OaiSet>, AdminError> {
         let checked = same_id(validate_set(doc), doc, "spec", path_spec)?;
         let set = checked.value;
-        let created = !self.store.list_sets().await?.iter().any(|s| s.spec == set.spec);
+        let created = !self
+            .store
+            .list_sets()
+            .await?
+            .iter()
+            .any(|s| s.spec == set.spec);
         self.store.put_set(set.clone()).await?;
-        Ok(Written { value: set, warnings: checked.warnings, created })
+        Ok(Written {
+            value: set,
+            warnings: checked.warnings,
+            created,
+        })
     }
 
     pub async fn get_set(&self, spec: &str) -> Result<OaiSet, AdminError> {
         let sets = self.store.list_sets().await?;
-        sets.into_iter().find(|s| s.spec.as_str() == spec).ok_or_else(|| not_found("set", spec))
+        sets.into_iter()
+            .find(|s| s.spec.as_str() == spec)
+            .ok_or_else(|| not_found("set", spec))
     }
 
     pub async fn list_sets(&self) -> Result<Vec<OaiSet>, AdminError> {
@@ -213,14 +261,18 @@ impl CatalogService {
     /// Removes a set, unless a live course still names it (409).
     pub async fn delete_set(&self, spec: &str) -> Result<OaiSet, AdminError> {
         let set = self.get_set(spec).await?;
-        let user =
-            self.live_course_where(Some(&set.spec), |c| c.sets.contains(&set.spec)).await?;
+        let user = self
+            .live_course_where(Some(&set.spec), |c| c.sets.contains(&set.spec))
+            .await?;
         if let Some(course) = user {
             return Err(AdminError::Conflict(format!(
                 "the live course {course} is in set {spec:?}; change or delete the course first"
             )));
         }
-        self.store.delete_set(&set.spec).await.map_err(|e| missing(e, "set", spec))?;
+        self.store
+            .delete_set(&set.spec)
+            .await
+            .map_err(|e| missing(e, "set", spec))?;
         Ok(set)
     }
 
@@ -232,8 +284,11 @@ impl CatalogService {
         set: Option<&SetSpec>,
         names: impl Fn(&Course) -> bool,
     ) -> Result<Option<CourseId>, AdminError> {
-        let mut query =
-            RecordQuery { set: set.cloned(), limit: SCAN_PAGE, ..RecordQuery::default() };
+        let mut query = RecordQuery {
+            set: set.cloned(),
+            limit: SCAN_PAGE,
+            ..RecordQuery::default()
+        };
         loop {
             let page = self.store.page_courses(&query).await?;
             if let Some(r) = page.records.iter().find(|r| !r.deleted && names(&r.course)) {
@@ -262,9 +317,10 @@ fn same_id<T>(
 ) -> Result<pokeco_core::catalog::Validated<T>, AdminError> {
     let body_id = doc.get(field).and_then(Value::as_str);
     let mismatch = match (path_id, body_id) {
-        (Some(p), Some(b)) if p != b => {
-            Some(Issue::new(field, format!("{b:?} differs from {p:?}, the id in the path")))
-        }
+        (Some(p), Some(b)) if p != b => Some(Issue::new(
+            field,
+            format!("{b:?} differs from {p:?}, the id in the path"),
+        )),
         _ => None,
     };
     match (result, mismatch) {
@@ -279,7 +335,10 @@ fn same_id<T>(
 }
 
 fn not_found(what: &'static str, id: &str) -> AdminError {
-    AdminError::NotFound { what, id: id.to_owned() }
+    AdminError::NotFound {
+        what,
+        id: id.to_owned(),
+    }
 }
 
 /// A store's `NotFound` (a concurrent delete) as this API's 404.

@@ -59,7 +59,10 @@ impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let status = self.status();
         let (error, problems) = match &self {
-            Self::Invalid(r) => ("the request was refused".to_owned(), Some(r.problems.as_slice())),
+            Self::Invalid(r) => (
+                "the request was refused".to_owned(),
+                Some(r.problems.as_slice()),
+            ),
             Self::Store(e) => {
                 // The detail goes to the log, not to the client.
                 tracing::error!(error = %e, "catalog store failed");

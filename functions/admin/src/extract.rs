@@ -19,9 +19,15 @@ impl<S: Send + Sync> FromRequest<S> for JsonDoc {
     type Rejection = AdminError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
-        let content_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let content_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
         if !content_type.is_some_and(is_json) {
-            return Err(AdminError::invalid("", "the body must be JSON (Content-Type: application/json)"));
+            return Err(AdminError::invalid(
+                "",
+                "the body must be JSON (Content-Type: application/json)",
+            ));
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -35,9 +41,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonDoc {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
-        || essence.strip_prefix("application/").is_some_and(|sub| sub.ends_with("+json"))
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
 }
 
 /// The one path parameter (a course id, teacher id or set spec), percent-decoded: a course
@@ -75,10 +88,19 @@ mod tests {
 
     #[test]
     fn json_content_types() {
-        for ok in ["application/json", "Application/JSON; charset=utf-8", "application/merge+json"] {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge+json",
+        ] {
             assert!(is_json(ok), "{ok}");
         }
-        for bad in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", ""] {
+        for bad in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/jsonx",
+            "",
+        ] {
             assert!(!is_json(bad), "{bad}");
         }
     }

@@ -51,14 +51,25 @@ pub fn router(state: AdminState) -> Router {
     use routes::{courses, sets, teachers};
     Router::new()
         .route("/admin/courses", get(courses::list).post(courses::create))
-        .route("/admin/courses/{id}", get(courses::get).put(courses::put).delete(courses::delete))
-        .route("/admin/teachers", get(teachers::list).post(teachers::create))
+        .route(
+            "/admin/courses/{id}",
+            get(courses::get).put(courses::put).delete(courses::delete),
+        )
+        .route(
+            "/admin/teachers",
+            get(teachers::list).post(teachers::create),
+        )
         .route(
             "/admin/teachers/{id}",
-            get(teachers::get).put(teachers::put).delete(teachers::delete),
+            get(teachers::get)
+                .put(teachers::put)
+                .delete(teachers::delete),
         )
         .route("/admin/sets", get(sets::list).post(sets::create))
-        .route("/admin/sets/{spec}", get(sets::get).put(sets::put).delete(sets::delete))
+        .route(
+            "/admin/sets/{spec}",
+            get(sets::get).put(sets::put).delete(sets::delete),
+        )
         .route_layer(from_fn_with_state(Arc::clone(&shared), auth::require_token))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)

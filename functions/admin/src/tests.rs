@@ -38,7 +38,12 @@ struct Answer {
 
 impl Answer {
     fn problem_paths(&self) -> Vec<&str> {
-        self.body["problems"].as_array().unwrap().iter().map(|p| p["path"].as_str().unwrap()).collect()
+        self.body["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["path"].as_str().unwrap())
+            .collect()
     }
 }
 
@@ -50,10 +55,18 @@ async fn send(app: &Router, request: Request<Body>) -> Answer {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {:?}", String::from_utf8_lossy(&bytes)))
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!(
+                "{status}: not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&bytes)
+            )
+        })
     };
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn request(method: Method, uri: &str, token: Option<&str>, body: Option<&Value>) -> Request<Body> {
@@ -103,14 +116,25 @@ fn teacher() -> Value {
 async fn seeded() -> Router {
     let app = app();
     let set = json!({"spec": "EcoBase", "name": "ECO core project MOOC"});
-    assert_eq!(call(&app, Method::PUT, "/admin/sets/EcoBase", Some(&set)).await.status, 201);
+    assert_eq!(
+        call(&app, Method::PUT, "/admin/sets/EcoBase", Some(&set))
+            .await
+            .status,
+        201
+    );
     let uri = format!("/admin/teachers/{TEACHER}");
-    assert_eq!(call(&app, Method::PUT, &uri, Some(&teacher())).await.status, 201);
+    assert_eq!(
+        call(&app, Method::PUT, &uri, Some(&teacher())).await.status,
+        201
+    );
     app
 }
 
 fn course_uri(id: &str) -> String {
-    let encoded: String = id.replace('%', "%25").replace('/', "%2F").replace('+', "%2B");
+    let encoded: String = id
+        .replace('%', "%25")
+        .replace('/', "%2F")
+        .replace('+', "%2B");
     format!("/admin/courses/{encoded}")
 }
 
@@ -131,10 +155,18 @@ async fn requests_without_the_right_token_are_refused() {
     assert_eq!(send(&app, basic).await.status, StatusCode::UNAUTHORIZED);
     // Authentication comes before the body is read: no 413 or 400 for a stranger.
     let big = json!({"x": "a".repeat(BODY_LIMIT)});
-    let a = send(&app, request(Method::POST, "/admin/courses", None, Some(&big))).await;
+    let a = send(
+        &app,
+        request(Method::POST, "/admin/courses", None, Some(&big)),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
 
-    let a = send(&app, request(Method::GET, "/admin/courses", Some(TOKEN), None)).await;
+    let a = send(
+        &app,
+        request(Method::GET, "/admin/courses", Some(TOKEN), None),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body, json!({"courses": [], "next": null}));
 }
@@ -151,7 +183,10 @@ async fn without_a_configured_token_every_route_answers_503() {
         ] {
             let a = send(&app, request(method, uri, Some(TOKEN), None)).await;
             assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
-            assert!(a.body["error"].as_str().unwrap().contains("no admin token is configured"));
+            assert!(a.body["error"]
+                .as_str()
+                .unwrap()
+                .contains("no admin token is configured"));
         }
     }
 }
@@ -179,7 +214,10 @@ async fn course_life_cycle_with_soft_delete() {
     for key in ["oai_identifier", "datestamp", "deleted"] {
         expected[key] = got.body[key].clone();
     }
-    assert_eq!(got.body, expected, "a GET answers the catalog JSON and the read-only fields");
+    assert_eq!(
+        got.body, expected,
+        "a GET answers the catalog JSON and the read-only fields"
+    );
 
     let gone = call(&app, Method::DELETE, &uri, None).await;
     assert_eq!(gone.status, StatusCode::OK);
@@ -187,7 +225,10 @@ async fn course_life_cycle_with_soft_delete() {
     assert!(gone.body["datestamp"].as_str().unwrap() >= first_datestamp.as_str());
 
     let got = call(&app, Method::GET, &uri, None).await;
-    assert_eq!((got.status, &got.body["deleted"]), (StatusCode::OK, &json!(true)));
+    assert_eq!(
+        (got.status, &got.body["deleted"]),
+        (StatusCode::OK, &json!(true))
+    );
     assert_eq!(got.body["title"], course()["title"], "the record stays");
 
     let live = call(&app, Method::GET, "/admin/courses", None).await;
@@ -197,7 +238,10 @@ async fn course_life_cycle_with_soft_delete() {
     assert_eq!(all.body["courses"][0]["deleted"], true);
 
     let back = call(&app, Method::PUT, &uri, Some(&course())).await;
-    assert_eq!((back.status, &back.body["deleted"]), (StatusCode::OK, &json!(false)));
+    assert_eq!(
+        (back.status, &back.body["deleted"]),
+        (StatusCode::OK, &json!(false))
+    );
 }
 
 #[tokio::test]
@@ -207,17 +251,47 @@ async fn post_takes_the_id_from_the_body_and_old_style_ids_travel_percent_encode
     doc["course_id"] = json!("Polimi/FIS101/2015_M9");
     let a = call(&app, Method::POST, "/admin/courses", Some(&doc)).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    assert_eq!(a.body["oai_identifier"], format!("{PREFIX}Polimi/FIS101/2015_M9"));
+    assert_eq!(
+        a.body["oai_identifier"],
+        format!("{PREFIX}Polimi/FIS101/2015_M9")
+    );
 
-    let got = call(&app, Method::GET, "/admin/courses/Polimi%2FFIS101%2F2015_M9", None).await;
+    let got = call(
+        &app,
+        Method::GET,
+        "/admin/courses/Polimi%2FFIS101%2F2015_M9",
+        None,
+    )
+    .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body["course_id"], "Polimi/FIS101/2015_M9");
-    let a = call(&app, Method::PUT, "/admin/courses/Polimi%2FFIS101%2F2015_M9", Some(&doc)).await;
+    let a = call(
+        &app,
+        Method::PUT,
+        "/admin/courses/Polimi%2FFIS101%2F2015_M9",
+        Some(&doc),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK);
-    let a = call(&app, Method::DELETE, "/admin/courses/Polimi%2FFIS101%2F2015_M9", None).await;
-    assert_eq!((a.status, &a.body["deleted"]), (StatusCode::OK, &json!(true)));
+    let a = call(
+        &app,
+        Method::DELETE,
+        "/admin/courses/Polimi%2FFIS101%2F2015_M9",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (a.status, &a.body["deleted"]),
+        (StatusCode::OK, &json!(true))
+    );
     // A `+` in a path is a plain character, not a space.
-    let a = call(&app, Method::PUT, &format!("/admin/courses/{COURSE}"), Some(&course())).await;
+    let a = call(
+        &app,
+        Method::PUT,
+        &format!("/admin/courses/{COURSE}"),
+        Some(&course()),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
 }
 
@@ -227,12 +301,21 @@ async fn the_id_in_the_body_must_equal_the_id_in_the_path() {
     let a = call(&app, Method::PUT, &course_uri("a/b/c"), Some(&course())).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.problem_paths(), ["course_id"]);
-    let a = call(&app, Method::PUT, "/admin/teachers/someone-else", Some(&teacher())).await;
+    let a = call(
+        &app,
+        Method::PUT,
+        "/admin/teachers/someone-else",
+        Some(&teacher()),
+    )
+    .await;
     assert_eq!(a.problem_paths(), ["id"]);
     let set = json!({"spec": "b", "name": "B"});
     let a = call(&app, Method::PUT, "/admin/sets/a", Some(&set)).await;
     assert_eq!(a.problem_paths(), ["spec"]);
-    assert_eq!(call(&app, Method::GET, "/admin/sets/a", None).await.status, 404);
+    assert_eq!(
+        call(&app, Method::GET, "/admin/sets/a", None).await.status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -250,14 +333,38 @@ async fn invalid_documents_answer_400_with_every_problem() {
     assert_eq!(a.body["error"], "the request was refused");
     assert_eq!(
         a.problem_paths(),
-        ["colour", "title.EN", "languages[2]", "organizers[0]", "teachers[0]", "sets[1]"]
+        [
+            "colour",
+            "title.EN",
+            "languages[2]",
+            "organizers[0]",
+            "teachers[0]",
+            "sets[1]"
+        ]
     );
     assert!(a.body["problems"][0]["message"].is_string());
-    assert_eq!(call(&app, Method::GET, &course_uri(COURSE), None).await.status, 404);
+    assert_eq!(
+        call(&app, Method::GET, &course_uri(COURSE), None)
+            .await
+            .status,
+        404
+    );
 
-    let a = call(&app, Method::POST, "/admin/teachers", Some(&json!({"id": "x"}))).await;
+    let a = call(
+        &app,
+        Method::POST,
+        "/admin/teachers",
+        Some(&json!({"id": "x"})),
+    )
+    .await;
     assert_eq!(a.problem_paths(), ["first_name", "last_name"]);
-    let a = call(&app, Method::POST, "/admin/sets", Some(&json!({"spec": "a b", "name": ""}))).await;
+    let a = call(
+        &app,
+        Method::POST,
+        "/admin/sets",
+        Some(&json!({"spec": "a b", "name": ""})),
+    )
+    .await;
     assert_eq!(a.problem_paths(), ["spec", "name"]);
 }
 
@@ -270,11 +377,18 @@ async fn writes_answer_their_warnings() {
     doc["image"] = json!("https://pok.example.org/logo.svg");
     let a = call(&app, Method::POST, "/admin/courses", Some(&doc)).await;
     assert_eq!(a.status, StatusCode::CREATED);
-    let paths: Vec<&str> =
-        a.body["warnings"].as_array().unwrap().iter().map(|w| w["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = a.body["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["path"].as_str().unwrap())
+        .collect();
     assert_eq!(paths, ["languages[1]", "image", "sets"]);
     let got = call(&app, Method::GET, &course_uri(COURSE), None).await;
-    assert!(got.body.get("warnings").is_none(), "warnings belong to the write, not the record");
+    assert!(
+        got.body.get("warnings").is_none(),
+        "warnings belong to the write, not the record"
+    );
 }
 
 #[tokio::test]
@@ -303,7 +417,10 @@ async fn malformed_bodies_answer_json_400() {
     }
     let a = send(&app, raw("[1]", Some("application/json; charset=utf-8"))).await;
     assert_eq!(a.problem_paths(), [""]);
-    assert!(a.body["problems"][0]["message"].as_str().unwrap().contains("JSON object"));
+    assert!(a.body["problems"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("JSON object"));
 }
 
 #[tokio::test]
@@ -317,7 +434,10 @@ async fn bodies_over_one_mebibyte_answer_413() {
     // Just under the limit is read (and then refused for its 64 KiB string limit).
     doc["description"] = json!({"en": "a".repeat(BODY_LIMIT - 2_000)});
     let a = call(&app, Method::POST, "/admin/courses", Some(&doc)).await;
-    assert_eq!((a.status, a.problem_paths()), (StatusCode::BAD_REQUEST, vec!["description.en"]));
+    assert_eq!(
+        (a.status, a.problem_paths()),
+        (StatusCode::BAD_REQUEST, vec!["description.en"])
+    );
 }
 
 #[tokio::test]
@@ -334,7 +454,11 @@ async fn unknown_records_answer_json_404() {
     ] {
         let a = call(&app, method, &uri, None).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{uri}");
-        assert!(a.body["error"].as_str().unwrap().starts_with("no "), "{}", a.body);
+        assert!(
+            a.body["error"].as_str().unwrap().starts_with("no "),
+            "{}",
+            a.body
+        );
     }
 }
 
@@ -342,7 +466,10 @@ async fn unknown_records_answer_json_404() {
 async fn teachers_and_sets_named_by_a_live_course_cannot_be_deleted() {
     let app = seeded().await;
     let uri = course_uri(COURSE);
-    assert_eq!(call(&app, Method::PUT, &uri, Some(&course())).await.status, 201);
+    assert_eq!(
+        call(&app, Method::PUT, &uri, Some(&course())).await.status,
+        201
+    );
     let teacher_uri = format!("/admin/teachers/{TEACHER}");
 
     let a = call(&app, Method::DELETE, &teacher_uri, None).await;
@@ -350,13 +477,19 @@ async fn teachers_and_sets_named_by_a_live_course_cannot_be_deleted() {
     assert!(a.body["error"].as_str().unwrap().contains(COURSE));
     let a = call(&app, Method::DELETE, "/admin/sets/EcoBase", None).await;
     assert_eq!(a.status, StatusCode::CONFLICT);
-    assert_eq!(call(&app, Method::GET, &teacher_uri, None).await.status, 200);
+    assert_eq!(
+        call(&app, Method::GET, &teacher_uri, None).await.status,
+        200
+    );
 
     // A deleted course no longer holds them.
     assert_eq!(call(&app, Method::DELETE, &uri, None).await.status, 200);
     let a = call(&app, Method::DELETE, &teacher_uri, None).await;
     assert_eq!((a.status, &a.body["id"]), (StatusCode::OK, &json!(TEACHER)));
-    assert_eq!(call(&app, Method::GET, &teacher_uri, None).await.status, 404);
+    assert_eq!(
+        call(&app, Method::GET, &teacher_uri, None).await.status,
+        404
+    );
     let a = call(&app, Method::DELETE, "/admin/sets/EcoBase", None).await;
     assert_eq!(a.status, StatusCode::OK);
     let sets = call(&app, Method::GET, "/admin/sets", None).await;
@@ -368,19 +501,45 @@ async fn a_subset_member_does_not_hold_its_parent_set() {
     let app = seeded().await;
     for (spec, name) in [("math", "Maths"), ("math:algebra", "Algebra")] {
         let doc = json!({"spec": spec, "name": name});
-        assert_eq!(call(&app, Method::POST, "/admin/sets", Some(&doc)).await.status, 201);
+        assert_eq!(
+            call(&app, Method::POST, "/admin/sets", Some(&doc))
+                .await
+                .status,
+            201
+        );
     }
     let mut doc = course();
     doc["sets"] = json!(["EcoBase", "math:algebra"]);
-    assert_eq!(call(&app, Method::POST, "/admin/courses", Some(&doc)).await.status, 201);
-    assert_eq!(call(&app, Method::DELETE, "/admin/sets/math%3Aalgebra", None).await.status, 409);
-    assert_eq!(call(&app, Method::DELETE, "/admin/sets/math", None).await.status, 200);
+    assert_eq!(
+        call(&app, Method::POST, "/admin/courses", Some(&doc))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        call(&app, Method::DELETE, "/admin/sets/math%3Aalgebra", None)
+            .await
+            .status,
+        409
+    );
+    assert_eq!(
+        call(&app, Method::DELETE, "/admin/sets/math", None)
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn teachers_and_sets_round_trip() {
     let app = seeded().await;
-    let got = call(&app, Method::GET, &format!("/admin/teachers/{TEACHER}"), None).await;
+    let got = call(
+        &app,
+        Method::GET,
+        &format!("/admin/teachers/{TEACHER}"),
+        None,
+    )
+    .await;
     assert_eq!(got.body, teacher());
     let mut changed = teacher();
     changed["last_name"] = json!("Bianchi");
@@ -390,7 +549,10 @@ async fn teachers_and_sets_round_trip() {
     let list = call(&app, Method::GET, "/admin/teachers", None).await;
     assert_eq!(list.body["teachers"][0]["last_name"], "Bianchi");
     let got = call(&app, Method::GET, "/admin/sets/EcoBase", None).await;
-    assert_eq!(got.body, json!({"spec": "EcoBase", "name": "ECO core project MOOC"}));
+    assert_eq!(
+        got.body,
+        json!({"spec": "EcoBase", "name": "ECO core project MOOC"})
+    );
 }
 
 #[tokio::test]
@@ -399,7 +561,12 @@ async fn course_listings_page_with_next() {
     for id in ["a/b/c1", "a/b/c2", "a/b/c3"] {
         let mut doc = course();
         doc["course_id"] = json!(id);
-        assert_eq!(call(&app, Method::POST, "/admin/courses", Some(&doc)).await.status, 201);
+        assert_eq!(
+            call(&app, Method::POST, "/admin/courses", Some(&doc))
+                .await
+                .status,
+            201
+        );
     }
     let mut seen = Vec::new();
     let mut uri = "/admin/courses?limit=2".to_owned();
@@ -408,7 +575,10 @@ async fn course_listings_page_with_next() {
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         let page = a.body["courses"].as_array().unwrap();
         assert!(page.len() <= 2);
-        seen.extend(page.iter().map(|c| c["course_id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            page.iter()
+                .map(|c| c["course_id"].as_str().unwrap().to_owned()),
+        );
         match a.body["next"].as_str() {
             Some(next) => {
                 let next: String = next.replace('#', "%23").replace('/', "%2F");
@@ -420,7 +590,13 @@ async fn course_listings_page_with_next() {
     seen.sort();
     assert_eq!(seen, ["a/b/c1", "a/b/c2", "a/b/c3"]);
 
-    for bad in ["limit=0", "limit=1001", "limit=x", "after=garbage", "colour=red"] {
+    for bad in [
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "after=garbage",
+        "colour=red",
+    ] {
         let a = call(&app, Method::GET, &format!("/admin/courses?{bad}"), None).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(a.body["problems"].is_array(), "{bad}");

@@ -45,12 +45,20 @@ impl CourseItem {
     }
 
     pub fn into_record(self) -> CourseRecord {
-        CourseRecord { course: self.course, datestamp: self.datestamp, deleted: self.deleted }
+        CourseRecord {
+            course: self.course,
+            datestamp: self.datestamp,
+            deleted: self.deleted,
+        }
     }
 
     /// Every set the course is in, directly or below: one membership item each.
     pub fn memberships(&self) -> BTreeSet<SetSpec> {
-        self.course.sets.iter().flat_map(SetSpec::with_ancestors).collect()
+        self.course
+            .sets
+            .iter()
+            .flat_map(SetSpec::with_ancestors)
+            .collect()
     }
 }
 
@@ -130,7 +138,11 @@ pub struct MetaItem {
 
 impl MetaItem {
     pub fn new(created: Datestamp) -> Self {
-        MetaItem { pk: keys::META_PK.to_owned(), sk: keys::META_SK.to_owned(), created }
+        MetaItem {
+            pk: keys::META_PK.to_owned(),
+            sk: keys::META_SK.to_owned(),
+            created,
+        }
     }
 }
 
@@ -191,9 +203,15 @@ mod tests {
             assert!(string_attr(&item, k).is_some(), "{k}");
         }
         assert_eq!(string_attr(&item, keys::PK), Some("COURSE#course-v1:a+b+c"));
-        assert_eq!(item.get("version"), Some(&AttributeValue::N("4".to_owned())));
+        assert_eq!(
+            item.get("version"),
+            Some(&AttributeValue::N("4".to_owned()))
+        );
         let back: CourseItem = from_item(item).unwrap();
-        assert_eq!(back.course.interest_area, InterestArea::TechnologicalSciences);
+        assert_eq!(
+            back.course.interest_area,
+            InterestArea::TechnologicalSciences
+        );
         assert_eq!(back.into_record(), record);
     }
 
@@ -204,8 +222,11 @@ mod tests {
             datestamp: Datestamp::from_unix(0).unwrap(),
             deleted: false,
         };
-        let m: Vec<String> =
-            CourseItem::new(record, 1).memberships().into_iter().map(String::from).collect();
+        let m: Vec<String> = CourseItem::new(record, 1)
+            .memberships()
+            .into_iter()
+            .map(String::from)
+            .collect();
         assert_eq!(m, ["a", "a:b", "a:b:c", "a:d", "e"]);
     }
 

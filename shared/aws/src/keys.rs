@@ -93,7 +93,9 @@ mod tests {
             assert!(k > order_key_upper(before), "{k}");
             assert!(k < order_key_lower(after), "{k}");
         }
-        assert!(order_key_lower(Datestamp::MIN) <= order_key(Datestamp::MIN, &"a/a/a".parse().unwrap()));
+        assert!(
+            order_key_lower(Datestamp::MIN) <= order_key(Datestamp::MIN, &"a/a/a".parse().unwrap())
+        );
     }
 
     #[test]

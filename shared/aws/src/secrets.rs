@@ -12,7 +12,10 @@ pub enum SecretError {
 }
 
 /// The value of SSM parameter `name`, decrypted if it is a SecureString.
-pub async fn read_parameter(config: &aws_config::SdkConfig, name: &str) -> Result<String, SecretError> {
+pub async fn read_parameter(
+    config: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<String, SecretError> {
     let client = aws_sdk_ssm::Client::new(config);
     let out = client
         .get_parameter()

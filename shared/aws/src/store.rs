@@ -40,7 +40,10 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore { client, table: table.into() }
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
     }
 
     /// A store on `table` with a client built from `config` (see [`crate::load_config`]).
@@ -66,7 +69,10 @@ impl DynamoStore {
     }
 
     async fn get_course_item(&self, id: &CourseId) -> StoreResult<Option<CourseItem>> {
-        match self.get_item(key(keys::course_pk(id), keys::COURSE_SK)).await? {
+        match self
+            .get_item(key(keys::course_pk(id), keys::COURSE_SK))
+            .await?
+        {
             Some(item) => Ok(Some(from_item(item)?)),
             None => Ok(None),
         }
@@ -86,7 +92,12 @@ impl DynamoStore {
             let record = next(old.as_ref().map(|o| o.clone_record()))?;
             let new = CourseItem::new(record.clone(), version + 1);
             let actions = self.course_actions(old.as_ref(), &new)?;
-            match self.client.transact_write_items().set_transact_items(Some(actions)).send().await
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions))
+                .send()
+                .await
             {
                 Ok(_) => return Ok(record),
                 Err(e) if lost_race(&e) => continue,
@@ -105,7 +116,9 @@ impl DynamoStore {
         old: Option<&CourseItem>,
         new: &CourseItem,
     ) -> StoreResult<Vec<TransactWriteItem>> {
-        let put = Put::builder().table_name(&self.table).set_item(Some(to_item(new)?));
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(new)?));
         let put = match old {
             None => put
                 .condition_expression("attribute_not_exists(#pk)")
@@ -115,22 +128,32 @@ impl DynamoStore {
                 .expression_attribute_names("#v", "version")
                 .expression_attribute_values(":v", AttributeValue::N(o.version.to_string())),
         };
-        let mut actions = vec![TransactWriteItem::builder().put(put.build().map_err(build)?).build()];
+        let mut actions = vec![TransactWriteItem::builder()
+            .put(put.build().map_err(build)?)
+            .build()];
 
         let now_in = new.memberships();
         for spec in &now_in {
             let item = to_item(&MembershipItem::new(new, spec))?;
             let put = Put::builder().table_name(&self.table).set_item(Some(item));
-            actions.push(TransactWriteItem::builder().put(put.build().map_err(build)?).build());
+            actions.push(
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(build)?)
+                    .build(),
+            );
         }
-        let left: BTreeSet<SetSpec> =
-            old.map(|o| o.memberships().difference(&now_in).cloned().collect()).unwrap_or_default();
+        let left: BTreeSet<SetSpec> = old
+            .map(|o| o.memberships().difference(&now_in).cloned().collect())
+            .unwrap_or_default();
         for spec in &left {
             let delete = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(new.pk.clone(), &keys::membership_sk(spec))));
-            actions
-                .push(TransactWriteItem::builder().delete(delete.build().map_err(build)?).build());
+            actions.push(
+                TransactWriteItem::builder()
+                    .delete(delete.build().map_err(build)?)
+                    .build(),
+            );
         }
         if actions.len() > MAX_TRANSACT_ITEMS {
             return Err(StoreError::Unavailable(format!(
@@ -269,7 +292,10 @@ impl DynamoStore {
     /// key no longer matches its membership moved since the index was read: it is left out
     /// here and found again at its new place.
     async fn courses_of(&self, members: Vec<MembershipItem>) -> StoreResult<Vec<CourseRecord>> {
-        let keys = members.iter().map(|m| key(m.pk.clone(), keys::COURSE_SK)).collect();
+        let keys = members
+            .iter()
+            .map(|m| key(m.pk.clone(), keys::COURSE_SK))
+            .collect();
         let mut by_pk: HashMap<String, CourseItem> = HashMap::new();
         for item in self.batch_get(keys).await? {
             let course: CourseItem = from_item(item)?;
@@ -283,7 +309,10 @@ impl DynamoStore {
     }
 
     async fn meta_created(&self) -> StoreResult<Option<Datestamp>> {
-        match self.get_item(key(keys::META_PK.to_owned(), keys::META_SK)).await? {
+        match self
+            .get_item(key(keys::META_PK.to_owned(), keys::META_SK))
+            .await?
+        {
             Some(item) => Ok(Some(from_item::<MetaItem>(item)?.created)),
             None => Ok(None),
         }
@@ -292,8 +321,13 @@ impl DynamoStore {
     /// The table's own creation time, for a table made without `create_table` (by
     /// CloudFormation), which has no meta item.
     async fn table_created(&self) -> StoreResult<Datestamp> {
-        let out =
-            self.client.describe_table().table_name(&self.table).send().await.map_err(unavailable)?;
+        let out = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(unavailable)?;
         out.table
             .and_then(|t| t.creation_date_time)
             .and_then(|t| Datestamp::from_unix(t.secs()))
@@ -313,7 +347,8 @@ impl DynamoStore {
         match r {
             Ok(_) => Ok(()),
             Err(e)
-                if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
                 Err(StoreError::NotFound)
             }
@@ -335,7 +370,11 @@ impl DynamoStore {
 
 impl CourseItem {
     fn clone_record(&self) -> CourseRecord {
-        CourseRecord { course: self.course.clone(), datestamp: self.datestamp, deleted: self.deleted }
+        CourseRecord {
+            course: self.course.clone(),
+            datestamp: self.datestamp,
+            deleted: self.deleted,
+        }
     }
 }
 
@@ -344,7 +383,11 @@ impl CatalogStore for DynamoStore {
     async fn put_course(&self, course: Course, at: Datestamp) -> StoreResult<CourseRecord> {
         let id = course.course_id.clone();
         self.write_course(&id, |_| {
-            Ok(CourseRecord { course: course.clone(), datestamp: at, deleted: false })
+            Ok(CourseRecord {
+                course: course.clone(),
+                datestamp: at,
+                deleted: false,
+            })
         })
         .await
     }
@@ -352,7 +395,11 @@ impl CatalogStore for DynamoStore {
     async fn delete_course(&self, id: &CourseId, at: Datestamp) -> StoreResult<CourseRecord> {
         self.write_course(id, |old| {
             let old = old.ok_or(StoreError::NotFound)?;
-            Ok(CourseRecord { datestamp: at, deleted: true, ..old })
+            Ok(CourseRecord {
+                datestamp: at,
+                deleted: true,
+                ..old
+            })
         })
         .await
     }
@@ -362,7 +409,10 @@ impl CatalogStore for DynamoStore {
     }
 
     async fn page_courses(&self, query: &RecordQuery) -> StoreResult<RecordPage> {
-        let empty = RecordPage { records: Vec::new(), more: false };
+        let empty = RecordPage {
+            records: Vec::new(),
+            more: false,
+        };
         let mut lo = keys::order_key_lower(query.from.unwrap_or(Datestamp::MIN));
         let hi = keys::order_key_upper(query.until.unwrap_or(Datestamp::MAX));
         let mut skip = None;
@@ -383,7 +433,9 @@ impl CatalogStore for DynamoStore {
         };
         // One more than the page, to know whether more follow.
         let want = query.limit.saturating_add(1);
-        let mut items = self.query_range(&partition, &lo, &hi, skip.as_deref(), want).await?;
+        let mut items = self
+            .query_range(&partition, &lo, &hi, skip.as_deref(), want)
+            .await?;
         let more = items.len() > query.limit;
         items.truncate(query.limit);
         let records = match &query.set {
@@ -392,8 +444,10 @@ impl CatalogStore for DynamoStore {
                 .map(|i| from_item::<CourseItem>(i).map(CourseItem::into_record))
                 .collect::<StoreResult<Vec<_>>>()?,
             Some(_) => {
-                let members =
-                    items.into_iter().map(from_item).collect::<StoreResult<Vec<MembershipItem>>>()?;
+                let members = items
+                    .into_iter()
+                    .map(from_item)
+                    .collect::<StoreResult<Vec<MembershipItem>>>()?;
                 self.courses_of(members).await?
             }
         };
@@ -435,7 +489,10 @@ impl CatalogStore for DynamoStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let keys = ids.iter().map(|id| key(keys::teacher_pk(id), keys::TEACHER_SK)).collect();
+        let keys = ids
+            .iter()
+            .map(|id| key(keys::teacher_pk(id), keys::TEACHER_SK))
+            .collect();
         let mut by_id: HashMap<TeacherId, Teacher> = HashMap::new();
         for item in self.batch_get(keys).await? {
             let t = from_item::<TeacherItem>(item)?.teacher;
@@ -446,11 +503,15 @@ impl CatalogStore for DynamoStore {
 
     async fn list_teachers(&self) -> StoreResult<Vec<Teacher>> {
         let items = self.query_all(keys::ALL_TEACHERS).await?;
-        items.into_iter().map(|i| from_item::<TeacherItem>(i).map(|t| t.teacher)).collect()
+        items
+            .into_iter()
+            .map(|i| from_item::<TeacherItem>(i).map(|t| t.teacher))
+            .collect()
     }
 
     async fn delete_teacher(&self, id: &TeacherId) -> StoreResult<()> {
-        self.delete_conditionally(key(keys::teacher_pk(id), keys::TEACHER_SK)).await
+        self.delete_conditionally(key(keys::teacher_pk(id), keys::TEACHER_SK))
+            .await
     }
 
     async fn put_set(&self, set: OaiSet) -> StoreResult<()> {
@@ -459,11 +520,15 @@ impl CatalogStore for DynamoStore {
 
     async fn list_sets(&self) -> StoreResult<Vec<OaiSet>> {
         let items = self.query_all(keys::ALL_SETS).await?;
-        items.into_iter().map(|i| from_item::<SetItem>(i).map(|s| s.set)).collect()
+        items
+            .into_iter()
+            .map(|i| from_item::<SetItem>(i).map(|s| s.set))
+            .collect()
     }
 
     async fn delete_set(&self, spec: &SetSpec) -> StoreResult<()> {
-        self.delete_conditionally(key(keys::set_pk(spec), keys::SET_SK)).await
+        self.delete_conditionally(key(keys::set_pk(spec), keys::SET_SK))
+            .await
     }
 }
 
@@ -472,7 +537,10 @@ fn lost_race<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
     match e.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(t)) => {
             t.cancellation_reasons().iter().any(|r| {
-                matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict"))
+                matches!(
+                    r.code(),
+                    Some("ConditionalCheckFailed" | "TransactionConflict")
+                )
             })
         }
         _ => false,

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, TableStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus,
 };
 use aws_sdk_dynamodb::Client;
 use pokeco_core::store::{StoreError, StoreResult};
@@ -30,13 +30,21 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
             .map_err(build)
     };
     let key = |n: &str, t: KeyType| {
-        KeySchemaElement::builder().attribute_name(n).key_type(t).build().map_err(build)
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .map_err(build)
     };
     let gsi = GlobalSecondaryIndex::builder()
         .index_name(keys::GSI1)
         .key_schema(key(keys::GSI1PK, KeyType::Hash)?)
         .key_schema(key(keys::GSI1SK, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
         .build()
         .map_err(build)?;
     let created = client
@@ -54,7 +62,9 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
         .await;
     match created {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_in_use_exception()) => {}
         Err(e) => return Err(unavailable(e)),
     }
     wait_until_active(client, name).await?;
@@ -69,7 +79,10 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
         .await;
     match meta {
         Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
             Ok(())
         }
         Err(e) => Err(unavailable(e)),
@@ -80,18 +93,32 @@ async fn wait_until_active(client: &Client, name: &str) -> StoreResult<()> {
     let step = Duration::from_millis(250);
     let mut waited = Duration::ZERO;
     loop {
-        let out = client.describe_table().table_name(name).send().await.map_err(unavailable)?;
+        let out = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(unavailable)?;
         let table = out.table;
-        let active = table.as_ref().and_then(|t| t.table_status.as_ref()) == Some(&TableStatus::Active);
+        let active =
+            table.as_ref().and_then(|t| t.table_status.as_ref()) == Some(&TableStatus::Active);
         let indexes_ready = table
             .as_ref()
-            .map(|t| t.global_secondary_indexes().iter().all(|i| i.index_status.as_ref().is_none_or(|s| s.as_str() == "ACTIVE")))
+            .map(|t| {
+                t.global_secondary_indexes().iter().all(|i| {
+                    i.index_status
+                        .as_ref()
+                        .is_none_or(|s| s.as_str() == "ACTIVE")
+                })
+            })
             .unwrap_or(false);
         if active && indexes_ready {
             return Ok(());
         }
         if waited >= ACTIVE_WAIT {
-            return Err(StoreError::Unavailable(format!("table {name} not active after {ACTIVE_WAIT:?}")));
+            return Err(StoreError::Unavailable(format!(
+                "table {name} not active after {ACTIVE_WAIT:?}"
+            )));
         }
         tokio::time::sleep(step).await;
         waited += step;

@@ -1,6 +1,9 @@
 //! The shared catalog store contract (pokeco_core::contract) on DynamoDB (moto), and the
 //! same script on SQLite and DynamoDB giving identical pages.
 
+// Helpers outside #[test] functions panic on failure too, like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::fresh_dynamo_store as fresh_store;

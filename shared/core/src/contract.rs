@@ -346,6 +346,23 @@ pub async fn re_put_moves_set_membership<S: CatalogStore>(store: S) {
             assert_eq!(page.records[0].datestamp, at(10));
         }
     }
+    // A re-put in the same second (same order key) still moves the membership.
+    store
+        .put_course(course_in(id, &["e:f"]), at(10))
+        .await
+        .unwrap();
+    for (set, want) in [("d", 0), ("e", 1), ("e:f", 1)] {
+        let q = RecordQuery {
+            set: Some(spec(set)),
+            ..query(10)
+        };
+        let page = store.page_courses(&q).await.unwrap();
+        assert_eq!(
+            page.records.len(),
+            want,
+            "set {set} after a re-put in the same second"
+        );
+    }
 }
 
 pub async fn delete_is_soft_and_re_put_revives<S: CatalogStore>(store: S) {

@@ -1,5 +1,8 @@
 //! The shared catalog store contract (pokeco_core::contract) on the embedded SQLite store.
 
+// Helpers outside #[test] functions panic on failure too, like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use pokeco_core::store::{CatalogStore, RecordQuery};
 use pokeco_local::SqliteStore;
 
@@ -20,9 +23,18 @@ async fn file_store_keeps_its_records_across_opens() {
         pokeco_core::contract::scripted_pages(&store).await
     };
     let reopened = SqliteStore::open(&path).unwrap();
-    let all: Vec<_> =
-        pages.iter().filter(|(label, _)| label.starts_with("all #")).flat_map(|(_, p)| p.records.clone()).collect();
-    let again = reopened.page_courses(&RecordQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let all: Vec<_> = pages
+        .iter()
+        .filter(|(label, _)| label.starts_with("all #"))
+        .flat_map(|(_, p)| p.records.clone())
+        .collect();
+    let again = reopened
+        .page_courses(&RecordQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(again.records, all);
     assert!(!again.more);
     drop(reopened);

@@ -13,6 +13,10 @@ use crate::catalog_service::Written;
 
 /// 201 for a new record, 200 for a replaced one.
 fn written<T: Serialize>(w: Written<T>) -> Response {
-    let status = if w.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if w.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     (status, Json(w)).into_response()
 }

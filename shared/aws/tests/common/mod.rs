@@ -21,7 +21,13 @@ pub async fn config() -> SdkConfig {
     });
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "pokeco-tests"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "pokeco-tests",
+        ))
         .endpoint_url(endpoint)
         .load()
         .await
@@ -34,13 +40,19 @@ pub fn unique_table(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{prefix}-{}-{nanos}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A new, empty catalog table on the emulator and a store on it.
 pub async fn fresh_dynamo_store() -> DynamoStore {
     let client = aws_sdk_dynamodb::Client::new(&config().await);
     let table = unique_table("contract");
-    create_table(&client, &table).await.expect("create the test table on moto");
+    create_table(&client, &table)
+        .await
+        .expect("create the test table on moto");
     DynamoStore::new(client, table)
 }
