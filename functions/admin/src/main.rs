@@ -1,9 +1,10 @@
 //! The admin API as a Lambda function behind the HTTP API. Settings come from the
-//! environment (catalog.md); the admin token is read once, at cold start.
+//! environment (catalog.md); the admin token is read from SSM once, at cold start.
 
 use std::sync::Arc;
 
 use pokeco_admin::{router, AdminState, AdminToken};
+use pokeco_aws::lambda::{required, secret};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -14,18 +15,11 @@ async fn main() -> Result<(), lambda_http::Error> {
         .with_env_filter(filter)
         .without_time()
         .init();
+    let config = pokeco_aws::load_config().await;
     let table = required("POKECO_TABLE")?;
     let oai_prefix = required("POKECO_OAI_PREFIX")?;
-    let config = pokeco_aws::load_config().await;
-    // The template passes the SSM parameter's name; a direct value is for other deployments.
-    let secret = match std::env::var("POKECO_ADMIN_TOKEN_PARAM")
-        .ok()
-        .filter(|n| !n.is_empty())
-    {
-        Some(name) => Some(pokeco_aws::secrets::read_parameter(&config, &name).await?),
-        None => std::env::var("POKECO_ADMIN_TOKEN").ok(),
-    };
-    let token = secret.as_deref().and_then(AdminToken::new);
+    let token = secret(&config, "POKECO_ADMIN_TOKEN_PARAM", "POKECO_ADMIN_TOKEN").await?;
+    let token = token.as_deref().and_then(AdminToken::new);
     if token.is_none() {
         tracing::warn!("no admin token is configured: every admin route answers 503");
     }
@@ -36,9 +30,4 @@ async fn main() -> Result<(), lambda_http::Error> {
         oai_prefix,
     }))
     .await
-}
-
-fn required(name: &str) -> Result<String, lambda_http::Error> {
-    let value = std::env::var(name).ok().filter(|v| !v.is_empty());
-    value.ok_or_else(|| format!("the setting {name} is required").into())
 }

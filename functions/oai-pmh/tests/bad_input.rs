@@ -1,6 +1,8 @@
 //! Property tests through the router: whatever arrives, the answer is a well-formed OAI-PMH
 //! document (an error or a valid answer), never a 5xx or a panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! The full course of ECO's reference page (tests/data/eco/ListRecords.xml, accepted by the
 //! real ECO harvester), entered as catalog JSON, renders to the same element tree.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use pokeco_core::catalog::{Course, Teacher};

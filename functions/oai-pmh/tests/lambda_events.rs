@@ -2,6 +2,8 @@
 //! turned into requests by lambda_http exactly as in AWS, then answered by the same router.
 //! Repeated arguments and odd escapes in `rawQueryString` answer as they do locally.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use axum::body::Body;

@@ -1,6 +1,8 @@
 //! OAI-PMH 2.0 through the router: every verb, every error code with its condition, the
 //! `<request>` echo rules, paging with tokens, selective harvesting, GET = POST.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::*;

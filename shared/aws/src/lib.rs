@@ -4,6 +4,7 @@
 mod config;
 mod items;
 pub mod keys;
+pub mod lambda;
 pub mod secrets;
 mod store;
 mod table;

@@ -44,20 +44,33 @@ async fn batch_reads_retry_unprocessed_keys() {
             .responses(TABLE, vec![teacher_item("b")])
             .unprocessed_keys(
                 TABLE,
-                KeysAndAttributes::builder().keys(teacher_key("a")).build().unwrap(),
+                KeysAndAttributes::builder()
+                    .keys(teacher_key("a"))
+                    .build()
+                    .unwrap(),
             )
             .build()
     });
     let second = mock!(Client::batch_get_item)
         .match_requests(|req| {
             // Only the unprocessed key is asked again.
-            req.request_items().and_then(|r| r.get(TABLE)).map(|k| k.keys().len()) == Some(1)
+            req.request_items()
+                .and_then(|r| r.get(TABLE))
+                .map(|k| k.keys().len())
+                == Some(1)
         })
-        .then_output(|| BatchGetItemOutput::builder().responses(TABLE, vec![teacher_item("a")]).build());
+        .then_output(|| {
+            BatchGetItemOutput::builder()
+                .responses(TABLE, vec![teacher_item("a")])
+                .build()
+        });
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&first, &second]);
     let store = DynamoStore::new(client, TABLE);
 
-    let ids: Vec<TeacherId> = ["a", "missing", "b"].iter().map(|s| s.parse().unwrap()).collect();
+    let ids: Vec<TeacherId> = ["a", "missing", "b"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
     let got = store.get_teachers(&ids).await.unwrap();
     let names: Vec<&str> = got.iter().map(|t| t.last_name.as_str()).collect();
     assert_eq!(names, ["a", "b"], "in the order asked, after the retry");
@@ -77,20 +90,25 @@ async fn a_course_write_that_loses_a_race_is_recomputed() {
         .output(|| GetItemOutput::builder().build())
         .times(2)
         .build();
-    let lost = mock!(Client::transact_write_items).then_error(|| {
-        TransactWriteItemsError::TransactionCanceledException(
-            TransactionCanceledException::builder()
-                .cancellation_reasons(
-                    CancellationReason::builder().code("ConditionalCheckFailed").build(),
-                )
-                .cancellation_reasons(CancellationReason::builder().code("None").build())
-                .build(),
-        )
-    });
+    // Rules built with `then_*` answer forever; a one-element sequence answers once.
+    let lost = mock!(Client::transact_write_items)
+        .sequence()
+        .error(|| {
+            TransactWriteItemsError::TransactionCanceledException(
+                TransactionCanceledException::builder()
+                    .cancellation_reasons(
+                        CancellationReason::builder()
+                            .code("ConditionalCheckFailed")
+                            .build(),
+                    )
+                    .cancellation_reasons(CancellationReason::builder().code("None").build())
+                    .build(),
+            )
+        })
+        .build();
     let won = mock!(Client::transact_write_items)
         .then_output(|| TransactWriteItemsOutput::builder().build());
-    let client =
-        mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&read, &lost, &won]);
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&read, &lost, &won]);
     let store = DynamoStore::new(client, TABLE);
 
     let at = Datestamp::from_unix(1_700_000_000).unwrap();

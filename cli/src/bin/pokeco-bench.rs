@@ -1,0 +1,320 @@
+//! The harvest benchmark: loads a large varied catalog into the embedded store, starts
+//! `pokeco serve` on it as a separate process, harvests every record through HTTP with
+//! `oai_lom` following the tokens, and prints records per second, time per page and the
+//! server's peak RSS. Figures are reported, not asserted.
+//!
+//! `cargo run --release -p pokeco --bin pokeco-bench -- [--courses 100000] [--page-size 100]`
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use pokeco_core::catalog::{Course, OaiSet, Teacher};
+use pokeco_core::oai::{parse_urlencoded, respond, OaiPrefix, OaiSettings, TokenKey};
+use pokeco_core::store::CatalogStore;
+use pokeco_core::Datestamp;
+use pokeco_local::SqliteStore;
+use serde_json::json;
+
+#[derive(Parser)]
+struct Args {
+    /// Courses in the catalog.
+    #[arg(long, default_value_t = 100_000)]
+    courses: usize,
+    /// Records per OAI-PMH page.
+    #[arg(long, default_value_t = 100)]
+    page_size: usize,
+    /// Pages rendered in-process for the per-page figure.
+    #[arg(long, default_value_t = 2_000)]
+    render_rounds: usize,
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+const LANGS: [&str; 6] = ["en", "it", "fr", "de", "es", "pt"];
+const TITLES: [&str; 6] = [
+    "Introduction to Open Education & MOOCs",
+    "Introduzione all'educazione aperta: unità e attività",
+    "Éducation ouverte : ressources, licences « libres »",
+    "Offene Bildung für Ingenieure – Grundlagen & Übungen",
+    "Educación abierta: diseño de cursos en línea <básico>",
+    "Educação aberta — avaliação e certificação",
+];
+
+fn teacher(i: usize) -> Teacher {
+    let first = ["Maria", "Luca", "Chiara", "Jürgen", "Zoë"][i % 5];
+    serde_json::from_value(json!({
+        "id": format!("00000000-0000-4000-8000-{i:012}"),
+        "first_name": first,
+        "last_name": format!("Rossi-Ferrà {i}"),
+        "descriptions": {"en": "Teaches.", "it": "Insegna."}
+    }))
+    .unwrap_or_else(|e| panic!("bench teacher: {e}"))
+}
+
+fn course(i: usize, teachers: usize) -> Course {
+    let l1 = LANGS[i % 6];
+    let l2 = LANGS[(i / 6 + 1) % 6];
+    let mut title = serde_json::Map::new();
+    let mut description = serde_json::Map::new();
+    for (k, l) in [(i % 6, l1), ((i / 6 + 1) % 6, l2)] {
+        title.insert(l.into(), json!(format!("{} #{i}", TITLES[k])));
+        description.insert(
+            l.into(),
+            json!(format!(
+                "{} — {} lezioni, 4 ore/settimana, \"pratica\" & teoria.",
+                TITLES[k],
+                i % 12 + 1
+            )),
+        );
+    }
+    let mut langs = vec![l1];
+    if l2 != l1 {
+        langs.push(l2);
+    }
+    let organizers = ["Politecnico di Milano", "Università di Bologna"][..(i % 2 + 1)].to_vec();
+    let teacher_ids: Vec<String> = (0..(i % 3 + 1))
+        .map(|k| format!("00000000-0000-4000-8000-{:012}", (i + k) % teachers))
+        .collect();
+    let areas = ["ECO:ES", "ECO:SS", "ECO:HUM", "ECO:NSM", "ECO:BS", "ECO:TS"];
+    let sets: &[&str] = match i % 4 {
+        0 => &["EcoBase"],
+        1 => &["EcoBase", "polimi:science"],
+        2 => &["polimi"],
+        _ => &[],
+    };
+    serde_json::from_value(json!({
+        "course_id": format!("course-v1:Bench+C{i}+2025_T{}", i % 3 + 1),
+        "title": title,
+        "description": description,
+        "languages": langs,
+        "url": format!("https://pok.example.org/courses/course-v1:Bench+C{i}/about"),
+        "image": format!("https://pok.example.org/static/c{i}.png"),
+        "organizers": organizers,
+        "teachers": teacher_ids,
+        "interest_area": areas[i % 6],
+        "start": "2025-03-03T00:00:00Z",
+        "end": "2025-05-31T23:59:59Z",
+        "units": i % 10 + 1,
+        "study_load": i % 6 + 1,
+        "typical_learning_time": "PT24H",
+        "sets": sets,
+    }))
+    .unwrap_or_else(|e| panic!("bench course: {e}"))
+}
+
+async fn load(store: &SqliteStore, courses: usize) -> Result<(), AnyError> {
+    let teachers = 500.min(courses.max(1));
+    for (spec, name) in [
+        ("EcoBase", "ECO core"),
+        ("polimi", "PoliMi"),
+        ("polimi:science", "Science"),
+    ] {
+        store
+            .put_set(OaiSet {
+                spec: spec.parse()?,
+                name: name.into(),
+            })
+            .await?;
+    }
+    for t in 0..teachers {
+        store.put_teacher(teacher(t)).await?;
+    }
+    let base = Datestamp::now().unix() - courses as i64;
+    for i in 0..courses {
+        let at = Datestamp::from_unix(base + i as i64 / 3).ok_or("datestamp")?;
+        store.put_course(course(i, teachers), at).await?;
+    }
+    Ok(())
+}
+
+/// Kills the server when the benchmark ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16, AnyError> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn start_server(data: &Path, port: u16, page_size: usize) -> Result<Server, AnyError> {
+    let exe = std::env::current_exe()?;
+    let pokeco = exe.with_file_name("pokeco");
+    if !pokeco.exists() {
+        return Err(format!(
+            "{} not found: build it first (cargo build --release -p pokeco)",
+            pokeco.display()
+        )
+        .into());
+    }
+    let child = Command::new(pokeco)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .env("POKECO_OAI_PAGE_SIZE", page_size.to_string())
+        .env("POKECO_ADMIN_TOKEN", "bench-admin-token-not-used")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()?;
+    Ok(Server(child))
+}
+
+/// Peak resident set size of a process, from /proc (Linux), in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn token_of(body: &str) -> Option<&str> {
+    let start = body.find("<resumptionToken")?;
+    let rest = &body[start..];
+    let open_end = rest.find('>')?;
+    let close = rest.find("</resumptionToken>")?;
+    Some(&rest[open_end + 1..close]).filter(|t| !t.is_empty())
+}
+
+async fn harvest(base: &str) -> Result<(usize, usize, Vec<Duration>), AnyError> {
+    let client = reqwest::Client::new();
+    let mut url = format!("{base}/oai?verb=ListRecords&metadataPrefix=oai_lom");
+    let (mut records, mut bytes, mut pages) = (0, 0, Vec::new());
+    loop {
+        let t = Instant::now();
+        let body = client
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        pages.push(t.elapsed());
+        records += body.matches("<record>").count();
+        bytes += body.len();
+        match token_of(&body) {
+            Some(token) => {
+                url = format!(
+                    "{base}/oai?verb=ListRecords&metadataPrefix=oai_lom&resumptionToken={token}"
+                )
+            }
+            None => break,
+        }
+    }
+    Ok((records, bytes, pages))
+}
+
+/// Mean time to answer one page of `page_size` records in-process (store read + render).
+async fn render_page(page_size: usize, rounds: usize) -> Result<Duration, AnyError> {
+    let store = Arc::new(SqliteStore::open_in_memory()?);
+    load(&store, page_size).await?;
+    let settings = OaiSettings {
+        repository_name: "bench".into(),
+        base_url: "http://127.0.0.1/oai".into(),
+        admin_email: "admin@pok.example.org".into(),
+        prefix: OaiPrefix::new("oai:pok.example.org:")?,
+        token_key: TokenKey::new(b"bench secret of sixteen+ bytes").ok_or("key")?,
+        token_ttl: 3600,
+        page_size,
+        final_empty_token: false,
+    };
+    let query = b"verb=ListRecords&metadataPrefix=oai_lom";
+    let now = Datestamp::now();
+    let body = respond(store.as_ref(), &settings, parse_urlencoded(query), now).await?;
+    assert_eq!(body.matches("<record>").count(), page_size, "a full page");
+    let t = Instant::now();
+    for _ in 0..rounds {
+        std::hint::black_box(
+            respond(store.as_ref(), &settings, parse_urlencoded(query), now).await?,
+        );
+    }
+    Ok(t.elapsed() / rounds.max(1) as u32)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), AnyError> {
+    let args = Args::parse();
+    let data: PathBuf = std::env::temp_dir().join(format!("pokeco-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&data)?;
+    let _cleanup = Cleanup(data.clone());
+
+    let t = Instant::now();
+    let store = SqliteStore::open(&data.join(pokeco::serve::CATALOG_FILE))?;
+    load(&store, args.courses).await?;
+    drop(store);
+    println!("loaded {} courses in {:.2?}", args.courses, t.elapsed());
+
+    let port = free_port()?;
+    let server = start_server(&data, port, args.page_size)?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let ready = Instant::now();
+    while client
+        .get(format!("{base}/oai?verb=Identify"))
+        .send()
+        .await
+        .is_err()
+    {
+        if ready.elapsed() > Duration::from_secs(30) {
+            return Err("the server did not start".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let t = Instant::now();
+    let (records, bytes, mut pages) = harvest(&base).await?;
+    let total = t.elapsed();
+    let rss = peak_rss_kib(server.0.id());
+    drop(server);
+    if records != args.courses {
+        return Err(format!("harvested {records} records, expected {}", args.courses).into());
+    }
+    pages.sort();
+    println!(
+        "harvest (oai_lom, {} records/page, one core client over loopback):",
+        args.page_size
+    );
+    println!("  records          {records}");
+    println!("  pages            {}", pages.len());
+    println!("  bytes            {:.1} MB", bytes as f64 / 1e6);
+    println!("  total            {total:.2?}");
+    println!(
+        "  records/s        {:.0}",
+        records as f64 / total.as_secs_f64()
+    );
+    println!(
+        "  time per page    p50 {:.2?}  p99 {:.2?}  max {:.2?}",
+        percentile(&pages, 0.5),
+        percentile(&pages, 0.99),
+        pages.last().copied().unwrap_or_default()
+    );
+    match rss {
+        Some(kib) => println!("  server peak RSS  {:.1} MB", kib as f64 / 1024.0),
+        None => println!("  server peak RSS  unknown (no /proc)"),
+    }
+    let page = render_page(args.page_size, args.render_rounds).await?;
+    println!(
+        "in-process page of {} records (store read + render): {page:.2?}",
+        args.page_size
+    );
+    Ok(())
+}
+
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
