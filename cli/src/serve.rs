@@ -175,7 +175,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             token_secret,
         },
     )?;
-    let base_url = settings.base_url.trim_end_matches("/oai").to_owned();
+    let base_url = match &settings.base_url {
+        Some(url) => url.trim_end_matches("/oai").to_owned(),
+        None => format!("http://{addr}"),
+    };
     let oai_prefix = settings.prefix.as_str().to_owned();
 
     let (admin_token, admin_token_generated) = match env("POKECO_ADMIN_TOKEN") {

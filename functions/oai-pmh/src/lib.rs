@@ -1,6 +1,7 @@
 //! The OAI-PMH endpoint (`/oai`, GET and form-encoded POST) as an axum router. The same
 //! router runs under `lambda_http::run` and inside `pokeco serve`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -29,9 +30,14 @@ pub fn router(state: OaiState) -> Router {
         .with_state(state)
 }
 
-async fn by_get(State(state): State<OaiState>, RawQuery(query): RawQuery) -> Response {
+async fn by_get(
+    State(state): State<OaiState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     answer(
         &state,
+        &headers,
         parse_urlencoded(query.unwrap_or_default().as_bytes()),
     )
     .await
@@ -53,18 +59,49 @@ async fn by_post(State(state): State<OaiState>, headers: HeaderMap, body: Bytes)
         )
             .into_response();
     }
-    answer(&state, parse_urlencoded(&body)).await
+    answer(&state, &headers, parse_urlencoded(&body)).await
 }
 
-async fn answer(state: &OaiState, args: Result<Vec<(String, String)>, ArgsError>) -> Response {
-    match respond(
+/// The endpoint's URL: the configured one, else `https://<Host>/oai` (API Gateway speaks
+/// only HTTPS). A Host that is not a plain host name is not reflected back.
+fn endpoint<'a>(settings: &'a OaiSettings, headers: &HeaderMap) -> Cow<'a, str> {
+    if let Some(url) = &settings.base_url {
+        return Cow::Borrowed(url);
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("http") => "http",
+        _ => "https",
+    };
+    Cow::Owned(format!("{scheme}://{host}/oai"))
+}
+
+async fn answer(
+    state: &OaiState,
+    headers: &HeaderMap,
+    args: Result<Vec<(String, String)>, ArgsError>,
+) -> Response {
+    let endpoint = endpoint(&state.settings, headers);
+    let answer = respond(
         state.store.as_ref(),
         &state.settings,
+        &endpoint,
         args,
         Datestamp::now(),
-    )
-    .await
-    {
+    );
+    match answer.await {
         Ok(xml) => (
             [(
                 header::CONTENT_TYPE,

@@ -104,3 +104,22 @@ async fn tokens_resume_through_lambda() {
     assert!(root.descendants("error").is_empty(), "{second}");
     assert_eq!(root.descendants("header").len(), 2);
 }
+
+#[tokio::test]
+async fn without_a_base_url_the_endpoint_comes_from_the_host() {
+    let mut s = settings(2);
+    s.base_url = None;
+    let app = app_with(catalog().await, s);
+    let (_, body) = through_lambda(&app, &v2_event("GET", "verb=Identify", None, "")).await;
+    let root = xml::parse(&body);
+    let endpoint = "https://abc123.execute-api.eu-west-1.amazonaws.com/oai";
+    assert_eq!(root.descendants("request")[0].text(), endpoint);
+    assert_eq!(root.descendants("baseURL")[0].text(), endpoint);
+    // A Host that is not a host name is not reflected.
+    let req = axum::http::Request::get("/oai?verb=Identify")
+        .header("host", "evil\"><x")
+        .body(Body::empty())
+        .unwrap();
+    let a = send(&app, req).await;
+    assert_eq!(a.texts("baseURL"), ["https://localhost/oai"]);
+}

@@ -11,14 +11,12 @@ use support::*;
 async fn answer(query: &str, page_size: usize) -> String {
     let store = catalog().await;
     let now = ds("2024-09-20T10:00:00Z");
-    respond(
-        store.as_ref(),
-        &settings(page_size),
-        parse_urlencoded(query.as_bytes()),
-        now,
-    )
-    .await
-    .unwrap()
+    let settings = settings(page_size);
+    let endpoint = settings.base_url.clone().unwrap();
+    let args = parse_urlencoded(query.as_bytes());
+    respond(store.as_ref(), &settings, &endpoint, args, now)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -42,14 +42,15 @@ pub fn oai_settings(
     lookup: impl Fn(&str) -> Option<String>,
     fallbacks: Fallbacks,
 ) -> Result<OaiSettings, ConfigError> {
-    let base_url = lookup("POKECO_BASE_URL")
-        .or(fallbacks.base_url)
-        .ok_or(ConfigError::Missing("POKECO_BASE_URL"))?;
-    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-        return Err(ConfigError::Invalid {
-            name: "POKECO_BASE_URL",
-            reason: "must be an absolute http(s) URL".into(),
-        });
+    let base_url = lookup("POKECO_BASE_URL").or(fallbacks.base_url);
+    if let Some(url) = &base_url {
+        let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+        if !scheme_ok || url.contains(['?', '#']) || url.chars().any(char::is_whitespace) {
+            return Err(ConfigError::Invalid {
+                name: "POKECO_BASE_URL",
+                reason: "must be an absolute http(s) URL without query or fragment".into(),
+            });
+        }
     }
     let prefix = lookup("POKECO_OAI_PREFIX")
         .or(fallbacks.oai_prefix)
@@ -90,7 +91,7 @@ pub fn oai_settings(
     }
     Ok(OaiSettings {
         repository_name: lookup("POKECO_REPOSITORY_NAME").unwrap_or_else(|| "pok-eco".into()),
-        base_url: format!("{}/oai", base_url.trim_end_matches('/')),
+        base_url: base_url.map(|url| format!("{}/oai", url.trim_end_matches('/'))),
         admin_email,
         prefix,
         token_key,
@@ -146,7 +147,7 @@ mod tests {
     #[test]
     fn reads_settings_with_defaults() {
         let s = oai_settings(env(&lambda_env()), Fallbacks::default()).unwrap();
-        assert_eq!(s.base_url, "https://pok.example.org/oai");
+        assert_eq!(s.base_url.as_deref(), Some("https://pok.example.org/oai"));
         assert_eq!(s.admin_email, "admin@it.polimi.pok");
         assert_eq!(
             (s.page_size, s.token_ttl, s.final_empty_token),
@@ -157,7 +158,7 @@ mod tests {
     #[test]
     fn required_settings_and_bad_values_are_named() {
         let err = oai_settings(env(&[]), Fallbacks::default()).unwrap_err();
-        assert!(matches!(err, ConfigError::Missing("POKECO_BASE_URL")));
+        assert!(matches!(err, ConfigError::Missing("POKECO_OAI_PREFIX")));
         for (name, bad) in [
             ("POKECO_OAI_PAGE_SIZE", "0"),
             ("POKECO_OAI_PAGE_SIZE", "many"),
@@ -166,12 +167,28 @@ mod tests {
             ("POKECO_ADMIN_EMAIL", "nobody"),
             ("POKECO_OAI_PREFIX", "it.polimi.pok"),
             ("POKECO_OAI_FINAL_EMPTY_TOKEN", "yes"),
+            ("POKECO_BASE_URL", "pok.example.org"),
+            ("POKECO_BASE_URL", "https://pok.example.org/?x=1"),
         ] {
             let mut e = lambda_env();
             e.push((name, bad));
             let err = oai_settings(env(&e), Fallbacks::default()).unwrap_err();
             assert!(err.to_string().contains(name), "{name}: {err}");
         }
+    }
+
+    #[test]
+    fn without_a_base_url_the_request_gives_it() {
+        let e: Vec<_> = lambda_env()
+            .into_iter()
+            .filter(|(k, _)| *k != "POKECO_BASE_URL")
+            .collect();
+        assert_eq!(
+            oai_settings(env(&e), Fallbacks::default())
+                .unwrap()
+                .base_url,
+            None
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub const PREFIX: &str = "oai:pok.example.org:";
 pub fn settings(page_size: usize) -> OaiSettings {
     OaiSettings {
         repository_name: "pok-eco test".into(),
-        base_url: "http://127.0.0.1:8765/oai".into(),
+        base_url: Some("http://127.0.0.1:8765/oai".into()),
         admin_email: "admin@pok.example.org".into(),
         prefix: OaiPrefix::new(PREFIX).unwrap(),
         token_key: TokenKey::new(b"a test secret of enough length").unwrap(),

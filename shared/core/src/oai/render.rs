@@ -13,9 +13,9 @@ const OAI_SCHEMA_LOCATION: &str =
     "http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd";
 
 /// Writes a whole response: the declaration, the root with nothing before it, responseDate,
-/// `<request>` (echoing `echo` as attributes when given), then `body`.
+/// `<request>` (the endpoint's URL, echoing `echo` as attributes when given), then `body`.
 pub fn document(
-    settings: &OaiSettings,
+    endpoint: &str,
     now: Datestamp,
     echo: Option<&[(String, String)]>,
     capacity: usize,
@@ -39,7 +39,7 @@ pub fn document(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    w.leaf("request", &attrs, &settings.base_url);
+    w.leaf("request", &attrs, endpoint);
     w.newline();
     body(&mut w);
     w.newline();

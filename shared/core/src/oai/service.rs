@@ -15,37 +15,52 @@ use crate::datestamp::Datestamp;
 use crate::keys::Position;
 use crate::store::{CatalogStore, RecordQuery, StoreError};
 
-/// The answer to a request, ready to send with status 200 as `text/xml`.
+/// What every part of an answer needs: the settings, this endpoint's URL (`<request>`,
+/// Identify's baseURL) and the clock.
+struct Ctx<'a> {
+    settings: &'a OaiSettings,
+    endpoint: &'a str,
+    now: Datestamp,
+}
+
+/// The answer to a request, ready to send with status 200 as `text/xml`. `endpoint` is the
+/// URL the request reached (the configured base URL's `/oai`, or one built from the request).
 pub async fn respond(
     store: &dyn CatalogStore,
     settings: &OaiSettings,
+    endpoint: &str,
     args: Result<Vec<(String, String)>, ArgsError>,
     now: Datestamp,
 ) -> Result<String, StoreError> {
+    let ctx = &Ctx {
+        settings,
+        endpoint,
+        now,
+    };
     let args = match args {
         Ok(args) => args,
         Err(e) => {
             let e = OaiError::new(ErrorCode::BadArgument, e.to_string());
-            return Ok(error_document(settings, now, None, &e));
+            return Ok(error_document(ctx, None, &e));
         }
     };
     let req = match request::parse(&args) {
         Ok(req) => req,
         Err(e) => {
             let echo = e.code.echoes_arguments().then_some(args.as_slice());
-            return Ok(error_document(settings, now, echo, &e));
+            return Ok(error_document(ctx, echo, &e));
         }
     };
     let outcome = match &req {
-        OaiRequest::Identify => identify(store, settings, now, &args).await?,
+        OaiRequest::Identify => identify(store, ctx, &args).await?,
         OaiRequest::ListMetadataFormats { identifier } => {
-            list_metadata_formats(store, settings, now, &args, identifier.as_deref()).await?
+            list_metadata_formats(store, ctx, &args, identifier.as_deref()).await?
         }
         OaiRequest::ListSets { resumption_token } => {
-            list_sets(store, settings, now, &args, resumption_token.is_some()).await?
+            list_sets(store, ctx, &args, resumption_token.is_some()).await?
         }
         OaiRequest::GetRecord { identifier, format } => {
-            get_record(store, settings, now, &args, identifier, *format).await?
+            get_record(store, ctx, &args, identifier, *format).await?
         }
         OaiRequest::List { verb, args: list } => first_page_state(store, *verb, list, now)
             .await?
@@ -54,14 +69,14 @@ pub async fn respond(
             verb,
             token,
             prefix,
-        } => resume_state(settings, *verb, token, prefix.as_deref(), now).map(Outcome::List),
+        } => resume_state(ctx, *verb, token, prefix.as_deref()).map(Outcome::List),
     };
     match outcome {
         Ok(Outcome::Done(body)) => Ok(body),
-        Ok(Outcome::List(state)) => list(store, settings, now, &args, state).await,
+        Ok(Outcome::List(state)) => list(store, ctx, &args, state).await,
         Err(e) => {
             let echo = e.code.echoes_arguments().then_some(args.as_slice());
-            Ok(error_document(settings, now, echo, &e))
+            Ok(error_document(ctx, echo, &e))
         }
     }
 }
@@ -75,57 +90,57 @@ enum Outcome {
 
 type Answer = Result<Result<Outcome, OaiError>, StoreError>;
 
-fn error_document(
-    settings: &OaiSettings,
-    now: Datestamp,
-    echo: Option<&[(String, String)]>,
-    e: &OaiError,
-) -> String {
-    render::document(settings, now, echo, 1024, |w| render::error(w, e))
+fn error_document(ctx: &Ctx<'_>, echo: Option<&[(String, String)]>, e: &OaiError) -> String {
+    render::document(ctx.endpoint, ctx.now, echo, 1024, |w| render::error(w, e))
 }
 
 fn done(doc: String) -> Answer {
     Ok(Ok(Outcome::Done(doc)))
 }
 
-async fn identify(
-    store: &dyn CatalogStore,
-    settings: &OaiSettings,
-    now: Datestamp,
-    args: &[(String, String)],
-) -> Answer {
+async fn identify(store: &dyn CatalogStore, ctx: &Ctx<'_>, args: &[(String, String)]) -> Answer {
     let earliest = store.earliest_datestamp().await?;
-    done(render::document(settings, now, Some(args), 2048, |w| {
-        w.open("Identify", &[]);
-        w.leaf("repositoryName", &[], &settings.repository_name);
-        w.leaf("baseURL", &[], &settings.base_url);
-        w.leaf("protocolVersion", &[], "2.0");
-        w.leaf("adminEmail", &[], &settings.admin_email);
-        w.leaf("earliestDatestamp", &[], &earliest.to_string());
-        w.leaf("deletedRecord", &[], "persistent");
-        w.leaf("granularity", &[], "YYYY-MM-DDThh:mm:ssZ");
-        if settings.prefix.is_domain() {
-            w.open("description", &[]);
-            w.open(
+    done(render::document(
+        ctx.endpoint,
+        ctx.now,
+        Some(args),
+        2048,
+        |w| {
+            w.open("Identify", &[]);
+            w.leaf("repositoryName", &[], &ctx.settings.repository_name);
+            w.leaf("baseURL", &[], ctx.endpoint);
+            w.leaf("protocolVersion", &[], "2.0");
+            w.leaf("adminEmail", &[], &ctx.settings.admin_email);
+            w.leaf("earliestDatestamp", &[], &earliest.to_string());
+            w.leaf("deletedRecord", &[], "persistent");
+            w.leaf("granularity", &[], "YYYY-MM-DDThh:mm:ssZ");
+            if ctx.settings.prefix.is_domain() {
+                w.open("description", &[]);
+                w.open(
                 "oai-identifier",
                 &[
                     ("xmlns", "http://www.openarchives.org/OAI/2.0/oai-identifier"),
                     ("xsi:schemaLocation", "http://www.openarchives.org/OAI/2.0/oai-identifier http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"),
                 ],
             );
-            w.leaf("scheme", &[], "oai");
-            w.leaf("repositoryIdentifier", &[], settings.prefix.repository_id());
-            w.leaf("delimiter", &[], ":");
-            w.leaf(
-                "sampleIdentifier",
-                &[],
-                &settings.prefix.identifier("course-v1:Org+Course+Run"),
-            );
-            w.close("oai-identifier");
-            w.close("description");
-        }
-        w.close("Identify");
-    }))
+                w.leaf("scheme", &[], "oai");
+                w.leaf(
+                    "repositoryIdentifier",
+                    &[],
+                    ctx.settings.prefix.repository_id(),
+                );
+                w.leaf("delimiter", &[], ":");
+                w.leaf(
+                    "sampleIdentifier",
+                    &[],
+                    &ctx.settings.prefix.identifier("course-v1:Org+Course+Run"),
+                );
+                w.close("oai-identifier");
+                w.close("description");
+            }
+            w.close("Identify");
+        },
+    ))
 }
 
 /// The course an OAI identifier names, if it is one of ours.
@@ -151,28 +166,33 @@ async fn find_record(
 
 async fn list_metadata_formats(
     store: &dyn CatalogStore,
-    settings: &OaiSettings,
-    now: Datestamp,
+    ctx: &Ctx<'_>,
     args: &[(String, String)],
     identifier: Option<&str>,
 ) -> Answer {
     if let Some(identifier) = identifier {
         // Every record is available in every format; only its existence is checked.
-        if let Err(e) = find_record(store, settings, identifier).await? {
+        if let Err(e) = find_record(store, ctx.settings, identifier).await? {
             return Ok(Err(e));
         }
     }
-    done(render::document(settings, now, Some(args), 1024, |w| {
-        w.open("ListMetadataFormats", &[]);
-        for f in MetadataFormat::ALL {
-            w.open("metadataFormat", &[]);
-            w.leaf("metadataPrefix", &[], f.prefix());
-            w.leaf("schema", &[], f.schema());
-            w.leaf("metadataNamespace", &[], f.namespace());
-            w.close("metadataFormat");
-        }
-        w.close("ListMetadataFormats");
-    }))
+    done(render::document(
+        ctx.endpoint,
+        ctx.now,
+        Some(args),
+        1024,
+        |w| {
+            w.open("ListMetadataFormats", &[]);
+            for f in MetadataFormat::ALL {
+                w.open("metadataFormat", &[]);
+                w.leaf("metadataPrefix", &[], f.prefix());
+                w.leaf("schema", &[], f.schema());
+                w.leaf("metadataNamespace", &[], f.namespace());
+                w.close("metadataFormat");
+            }
+            w.close("ListMetadataFormats");
+        },
+    ))
 }
 
 fn no_set_hierarchy() -> OaiError {
@@ -181,8 +201,7 @@ fn no_set_hierarchy() -> OaiError {
 
 async fn list_sets(
     store: &dyn CatalogStore,
-    settings: &OaiSettings,
-    now: Datestamp,
+    ctx: &Ctx<'_>,
     args: &[(String, String)],
     has_token: bool,
 ) -> Answer {
@@ -198,8 +217,8 @@ async fn list_sets(
         return Ok(Err(no_set_hierarchy()));
     }
     done(render::document(
-        settings,
-        now,
+        ctx.endpoint,
+        ctx.now,
         Some(args),
         256 + sets.len() * 96,
         |w| {
@@ -255,23 +274,28 @@ fn write_record(
 
 async fn get_record(
     store: &dyn CatalogStore,
-    settings: &OaiSettings,
-    now: Datestamp,
+    ctx: &Ctx<'_>,
     args: &[(String, String)],
     identifier: &str,
     format: MetadataFormat,
 ) -> Answer {
-    let record = match find_record(store, settings, identifier).await? {
+    let record = match find_record(store, ctx.settings, identifier).await? {
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
     let records = [record];
     let teachers = teachers_of(store, &records).await?;
-    done(render::document(settings, now, Some(args), 8192, |w| {
-        w.open("GetRecord", &[]);
-        write_record(w, settings, format, &records[0], &teachers);
-        w.close("GetRecord");
-    }))
+    done(render::document(
+        ctx.endpoint,
+        ctx.now,
+        Some(args),
+        8192,
+        |w| {
+            w.open("GetRecord", &[]);
+            write_record(w, ctx.settings, format, &records[0], &teachers);
+            w.close("GetRecord");
+        },
+    ))
 }
 
 /// The state of a first list request: the upper bound is frozen now, so the list ends even
@@ -299,13 +323,12 @@ async fn first_page_state(
 }
 
 fn resume_state(
-    settings: &OaiSettings,
+    ctx: &Ctx<'_>,
     verb: ListVerb,
     token: &str,
     prefix: Option<&str>,
-    now: Datestamp,
 ) -> Result<TokenState, OaiError> {
-    let state = token::decode(token, &settings.token_key, now).map_err(|e| {
+    let state = token::decode(token, &ctx.settings.token_key, ctx.now).map_err(|e| {
         OaiError::new(
             ErrorCode::BadResumptionToken,
             match e {
@@ -335,8 +358,7 @@ fn resume_state(
 
 async fn list(
     store: &dyn CatalogStore,
-    settings: &OaiSettings,
-    now: Datestamp,
+    ctx: &Ctx<'_>,
     args: &[(String, String)],
     state: TokenState,
 ) -> Result<String, StoreError> {
@@ -346,12 +368,12 @@ async fn list(
         until: Some(state.until),
         set: state.set.clone(),
         after: state.after.clone(),
-        limit: settings.page_size.max(1),
+        limit: ctx.settings.page_size.max(1),
     };
     let page = store.page_courses(&query).await?;
     if page.records.is_empty() {
         let e = OaiError::new(ErrorCode::NoRecordsMatch, "no record matches the arguments");
-        return Ok(error_document(settings, now, Some(args), &e));
+        return Ok(error_document(ctx, Some(args), &e));
     }
     let returned = state.cursor + page.records.len() as u64;
     let complete_list_size = match (state.complete_list_size, resumed, page.more) {
@@ -372,10 +394,10 @@ async fn list(
                 }),
                 cursor: returned,
                 complete_list_size,
-                expires: now.saturating_add(i64::from(settings.token_ttl)),
+                expires: ctx.now.saturating_add(i64::from(ctx.settings.token_ttl)),
                 ..state.clone()
             };
-            Some((token::encode(&next, &settings.token_key), next.expires))
+            Some((token::encode(&next, &ctx.settings.token_key), next.expires))
         }
         _ => None,
     };
@@ -389,8 +411,8 @@ async fn list(
         256
     };
     Ok(render::document(
-        settings,
-        now,
+        ctx.endpoint,
+        ctx.now,
         Some(args),
         1024 + page.records.len() * per_record,
         |w| {
@@ -399,8 +421,10 @@ async fn list(
             for r in &page.records {
                 w.newline();
                 match state.verb {
-                    ListVerb::ListRecords => write_record(w, settings, state.format, r, &teachers),
-                    ListVerb::ListIdentifiers => render::header(w, settings, r),
+                    ListVerb::ListRecords => {
+                        write_record(w, ctx.settings, state.format, r, &teachers)
+                    }
+                    ListVerb::ListIdentifiers => render::header(w, ctx.settings, r),
                 }
             }
             let attrs = |expiration| TokenAttrs {
@@ -415,7 +439,7 @@ async fn list(
                 }
                 // The protocol closes a resumed list with an empty token; ECO drops a page that
                 // carries one, so it is a setting.
-                None if resumed && settings.final_empty_token => {
+                None if resumed && ctx.settings.final_empty_token => {
                     w.newline();
                     render::resumption_token(w, "", &attrs(None));
                 }

@@ -61,8 +61,9 @@ impl OaiPrefix {
 pub struct OaiSettings {
     pub repository_name: String,
     /// The endpoint's own URL (`<POKECO_BASE_URL>/oai`): Identify's baseURL and the text of
-    /// `<request>`.
-    pub base_url: String,
+    /// `<request>`. `None`: taken from each request's `Host` (a Lambda behind an API whose
+    /// URL the template cannot name without a cycle).
+    pub base_url: Option<String>,
     pub admin_email: String,
     pub prefix: OaiPrefix,
     pub token_key: TokenKey,
