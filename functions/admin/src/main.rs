@@ -5,17 +5,10 @@ use std::sync::Arc;
 
 use pokeco_admin::{router, AdminState, AdminToken};
 use pokeco_aws::lambda::{required, secret};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .without_time()
-        .init();
-    let config = pokeco_aws::load_config().await;
+    let config = pokeco_aws::lambda::start().await;
     let table = required("POKECO_TABLE")?;
     let oai_prefix = required("POKECO_OAI_PREFIX")?;
     let token = secret(&config, "POKECO_ADMIN_TOKEN_PARAM", "POKECO_ADMIN_TOKEN").await?;

@@ -87,24 +87,12 @@ async fn call(app: &Router, method: Method, uri: &str, body: Option<&Value>) -> 
     send(app, request(method, uri, Some(TOKEN), body)).await
 }
 
+/// The example course of catalog.md.
 fn course() -> Value {
-    json!({
-      "course_id": COURSE,
-      "title": {"en": "Introduction to Open Education", "it": "Introduzione all'educazione aperta"},
-      "description": {"en": "Six weekly units on open educational resources.", "it": "Sei unità settimanali."},
-      "languages": ["en", "it"],
-      "url": "https://pok.example.org/courses/course-v1:PoliMi+ECO101+2024_T1/about",
-      "image": "https://pok.example.org/asset-v1:PoliMi+ECO101+2024_T1+type@asset+block@course.png",
-      "organizers": ["Politecnico di Milano"],
-      "teachers": [TEACHER],
-      "interest_area": "ECO:ES",
-      "start": "2024-09-16T00:00:00Z",
-      "end": "2024-11-30T23:59:59Z",
-      "units": 6,
-      "study_load": 4,
-      "typical_learning_time": "PT24H",
-      "sets": ["EcoBase"]
-    })
+    serde_json::from_str(include_str!(
+        "../../../shared/core/testdata/course-eco101.json"
+    ))
+    .unwrap()
 }
 
 fn teacher() -> Value {

@@ -6,17 +6,10 @@ use std::sync::Arc;
 use pokeco_aws::lambda::{required, secret};
 use pokeco_core::config::{self, Fallbacks};
 use pokeco_oai_pmh::{router, OaiState};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .without_time()
-        .init();
-    let config = pokeco_aws::load_config().await;
+    let config = pokeco_aws::lambda::start().await;
     let table = required("POKECO_TABLE")?;
     let token_secret = secret(&config, "POKECO_TOKEN_SECRET_PARAM", "POKECO_TOKEN_SECRET").await?;
     let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());

@@ -1,5 +1,6 @@
-//! What every Lambda entry point reads at cold start: required settings and secrets given
-//! either as an SSM parameter name (the template's way) or as a value (other deployments).
+//! What every Lambda entry point does at cold start: JSON logs, the SDK configuration,
+//! required settings, and secrets given either as an SSM parameter name (the template's way)
+//! or as a value (other deployments).
 
 use crate::secrets::{read_parameter, SecretError};
 
@@ -9,6 +10,19 @@ pub enum StartupError {
     Missing(&'static str),
     #[error(transparent)]
     Secret(#[from] SecretError),
+}
+
+/// Starts JSON logging (CloudWatch keeps one object per line; `RUST_LOG` filters, default
+/// `info`) and loads the SDK configuration once, to be shared by every client.
+pub async fn start() -> aws_config::SdkConfig {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .without_time()
+        .init();
+    crate::load_config().await
 }
 
 /// A non-empty environment variable.

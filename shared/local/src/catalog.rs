@@ -2,6 +2,7 @@
 //! queries need; set membership is materialized for every set and its ancestors, so a set
 //! query includes subsets with one equality test (the DynamoDB store does the same).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -78,6 +79,28 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+    }
+}
+
+impl SqliteStore {
+    /// Writes a record's JSON body under its key (`sql` upserts `?1` key, `?2` body).
+    async fn upsert(&self, sql: &'static str, key: String, body: String) -> StoreResult<()> {
+        self.with(move |conn| {
+            conn.execute(sql, params![key, body]).map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes the record with key `?1`; `NotFound` when there was none.
+    async fn delete_one(&self, sql: &'static str, key: String) -> StoreResult<()> {
+        self.with(
+            move |conn| match conn.execute(sql, params![key]).map_err(unavailable)? {
+                0 => Err(StoreError::NotFound),
+                _ => Ok(()),
+            },
+        )
+        .await
     }
 }
 
@@ -296,31 +319,28 @@ impl CatalogStore for SqliteStore {
     }
 
     async fn put_teacher(&self, teacher: Teacher) -> StoreResult<()> {
-        self.with(move |conn| {
-            conn.execute(
-                "INSERT INTO teachers (id, body) VALUES (?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET body = ?2",
-                params![teacher.id.as_str(), to_json(&teacher)?],
-            )
-            .map_err(unavailable)?;
-            Ok(())
-        })
+        let body = to_json(&teacher)?;
+        self.upsert(
+            "INSERT INTO teachers (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = ?2",
+            teacher.id.into(),
+            body,
+        )
         .await
     }
 
     async fn get_teachers(&self, ids: &[TeacherId]) -> StoreResult<Vec<Teacher>> {
         let ids = ids.to_vec();
         self.with(move |conn| {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in &ids {
-                let found: Vec<Teacher> = bodies(
-                    conn,
-                    "SELECT body FROM teachers WHERE id = ?1",
-                    params![id.as_str()],
-                )?;
-                out.extend(found);
+            let mut found: HashMap<TeacherId, Teacher> = HashMap::with_capacity(ids.len());
+            // One query per chunk, within SQLite's limit on bound parameters.
+            for chunk in ids.chunks(500) {
+                let marks = vec!["?"; chunk.len()].join(",");
+                let sql = format!("SELECT body FROM teachers WHERE id IN ({marks})");
+                let args = rusqlite::params_from_iter(chunk.iter().map(TeacherId::as_str));
+                let teachers: Vec<Teacher> = bodies(conn, &sql, args)?;
+                found.extend(teachers.into_iter().map(|t| (t.id.clone(), t)));
             }
-            Ok(out)
+            Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
         })
         .await
     }
@@ -331,30 +351,17 @@ impl CatalogStore for SqliteStore {
     }
 
     async fn delete_teacher(&self, id: &TeacherId) -> StoreResult<()> {
-        let id = id.clone();
-        self.with(move |conn| {
-            let n = conn
-                .execute("DELETE FROM teachers WHERE id = ?1", params![id.as_str()])
-                .map_err(unavailable)?;
-            if n == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            }
-        })
-        .await
+        self.delete_one("DELETE FROM teachers WHERE id = ?1", id.as_str().to_owned())
+            .await
     }
 
     async fn put_set(&self, set: OaiSet) -> StoreResult<()> {
-        self.with(move |conn| {
-            conn.execute(
-                "INSERT INTO sets (spec, body) VALUES (?1, ?2)
-                 ON CONFLICT (spec) DO UPDATE SET body = ?2",
-                params![set.spec.as_str(), to_json(&set)?],
-            )
-            .map_err(unavailable)?;
-            Ok(())
-        })
+        let body = to_json(&set)?;
+        self.upsert(
+            "INSERT INTO sets (spec, body) VALUES (?1, ?2) ON CONFLICT (spec) DO UPDATE SET body = ?2",
+            set.spec.into(),
+            body,
+        )
         .await
     }
 
@@ -364,17 +371,7 @@ impl CatalogStore for SqliteStore {
     }
 
     async fn delete_set(&self, spec: &SetSpec) -> StoreResult<()> {
-        let spec = spec.clone();
-        self.with(move |conn| {
-            let n = conn
-                .execute("DELETE FROM sets WHERE spec = ?1", params![spec.as_str()])
-                .map_err(unavailable)?;
-            if n == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            }
-        })
-        .await
+        self.delete_one("DELETE FROM sets WHERE spec = ?1", spec.as_str().to_owned())
+            .await
     }
 }

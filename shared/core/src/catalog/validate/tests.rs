@@ -4,24 +4,9 @@ use super::*;
 
 const TEACHER: &str = "0b7d4c52-3f6e-4a51-9c1e-2a9f8e6d4b10";
 
+/// The example course of catalog.md.
 fn example() -> Value {
-    json!({
-      "course_id": "course-v1:PoliMi+ECO101+2024_T1",
-      "title": {"en": "Introduction to Open Education", "it": "Introduzione all'educazione aperta"},
-      "description": {"en": "Six weekly units on open educational resources.", "it": "Sei unità settimanali."},
-      "languages": ["en", "it"],
-      "url": "https://pok.example.org/courses/course-v1:PoliMi+ECO101+2024_T1/about",
-      "image": "https://pok.example.org/asset-v1:PoliMi+ECO101+2024_T1+type@asset+block@course.png",
-      "organizers": ["Politecnico di Milano"],
-      "teachers": [TEACHER],
-      "interest_area": "ECO:ES",
-      "start": "2024-09-16T00:00:00Z",
-      "end": "2024-11-30T23:59:59Z",
-      "units": 6,
-      "study_load": 4,
-      "typical_learning_time": "PT24H",
-      "sets": ["EcoBase"]
-    })
+    serde_json::from_str(include_str!("../../../testdata/course-eco101.json")).unwrap()
 }
 
 fn teachers() -> Vec<TeacherId> {
