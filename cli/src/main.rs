@@ -3,6 +3,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// mimalloc: a page allocates many small strings; it cuts the instructions of a harvest
+/// page by about a fifth against the system allocator (callgrind, pokeco-bench).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use pokeco::catalog::CatalogCommand;
 use pokeco::serve::{self, ServeConfig};

@@ -8,7 +8,10 @@ use pokeco_e2e::responses::Responses;
 
 #[test]
 fn every_oai_snapshot_is_schema_valid() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../functions/oai-pmh/tests/snapshots");
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../functions/oai-pmh/tests/snapshots"
+    );
     let responses = Responses::new();
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()

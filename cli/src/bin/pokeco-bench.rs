@@ -10,10 +10,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The same allocator as `pokeco serve`, so the in-process figures match the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
-use pokeco_core::catalog::{Course, OaiSet, Teacher};
+use pokeco_core::catalog::{Course, OaiSet, Teacher, TeacherId};
 use pokeco_core::oai::{parse_urlencoded, respond, OaiPrefix, OaiSettings, TokenKey};
-use pokeco_core::store::CatalogStore;
+use pokeco_core::store::{CatalogStore, RecordQuery};
 use pokeco_core::Datestamp;
 use pokeco_local::SqliteStore;
 use serde_json::json;
@@ -174,6 +178,16 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time (user + system) a process has used so far, from /proc (Linux). The kernel
+/// reports it in USER_HZ ticks, 100 per second on every mainstream architecture.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn token_of(body: &str) -> Option<&str> {
     let start = body.find("<resumptionToken")?;
     let rest = &body[start..];
@@ -210,8 +224,36 @@ async fn harvest(base: &str) -> Result<(usize, usize, Vec<Duration>), AnyError> 
     Ok((records, bytes, pages))
 }
 
-/// Mean time to answer one page of `page_size` records in-process (store read + render).
-async fn render_page(page_size: usize, rounds: usize) -> Result<Duration, AnyError> {
+/// Where the time of one page goes, in-process (medians of batch means).
+struct PageFigures {
+    whole: Duration,
+    courses_read: Duration,
+    teachers_read: Duration,
+}
+
+/// The median over ten batches of the mean time of `f`: this machine's clock is noisy, and
+/// one slow batch should not move the figure.
+async fn mean<F, Fut, T>(rounds: usize, mut f: F) -> Result<Duration, AnyError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AnyError>>,
+{
+    let per_batch = (rounds / 10).max(1);
+    let mut batches = Vec::with_capacity(10);
+    for _ in 0..10 {
+        let t = Instant::now();
+        for _ in 0..per_batch {
+            std::hint::black_box(f().await?);
+        }
+        batches.push(t.elapsed() / per_batch as u32);
+    }
+    batches.sort();
+    Ok(batches[batches.len() / 2])
+}
+
+/// Answers one page of `page_size` records in-process (store read + render), and times the
+/// two store reads it makes on their own.
+async fn render_page(page_size: usize, rounds: usize) -> Result<PageFigures, AnyError> {
     let store = Arc::new(SqliteStore::open_in_memory()?);
     load(&store, page_size).await?;
     let settings = OaiSettings {
@@ -227,21 +269,34 @@ async fn render_page(page_size: usize, rounds: usize) -> Result<Duration, AnyErr
     let query = b"verb=ListRecords&metadataPrefix=oai_lom";
     let now = Datestamp::now();
     let endpoint = "http://127.0.0.1/oai";
-    let body = respond(
-        store.as_ref(),
-        &settings,
-        endpoint,
-        parse_urlencoded(query),
-        now,
-    )
-    .await?;
-    assert_eq!(body.matches("<record>").count(), page_size, "a full page");
-    let t = Instant::now();
-    for _ in 0..rounds {
+    let answer = || async {
         let args = parse_urlencoded(query);
-        std::hint::black_box(respond(store.as_ref(), &settings, endpoint, args, now).await?);
-    }
-    Ok(t.elapsed() / rounds.max(1) as u32)
+        Ok::<_, AnyError>(respond(store.as_ref(), &settings, endpoint, args, now).await?)
+    };
+    let body = answer().await?;
+    assert_eq!(body.matches("<record>").count(), page_size, "a full page");
+    let whole = mean(rounds, answer).await?;
+
+    let q = RecordQuery {
+        until: Some(now),
+        limit: page_size,
+        ..RecordQuery::default()
+    };
+    let page = store.page_courses(&q).await?;
+    let courses_read = mean(rounds, || async { Ok(store.page_courses(&q).await?) }).await?;
+    let mut ids: Vec<TeacherId> = page
+        .records
+        .iter()
+        .flat_map(|r| r.course.teachers.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let teachers_read = mean(rounds, || async { Ok(store.get_teachers(&ids).await?) }).await?;
+    Ok(PageFigures {
+        whole,
+        courses_read,
+        teachers_read,
+    })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -279,9 +334,13 @@ async fn main() -> Result<(), AnyError> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    let cpu_before = cpu_time(server.0.id());
     let t = Instant::now();
     let (records, bytes, mut pages) = harvest(&base).await?;
     let total = t.elapsed();
+    let cpu = cpu_time(server.0.id())
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let rss = peak_rss_kib(server.0.id());
     drop(server);
     if records != args.courses {
@@ -295,7 +354,11 @@ async fn main() -> Result<(), AnyError> {
     println!("  records          {records}");
     println!("  pages            {}", pages.len());
     println!("  bytes            {:.1} MB", bytes as f64 / 1e6);
-    println!("  total            {total:.2?}");
+    println!("  total            {total:.2?} (wall, client included)");
+    match cpu {
+        Some(cpu) => println!("  server CPU       {cpu:.2?} (user + system)"),
+        None => println!("  server CPU       unknown (no /proc)"),
+    }
     println!(
         "  records/s        {:.0}",
         records as f64 / total.as_secs_f64()
@@ -312,9 +375,12 @@ async fn main() -> Result<(), AnyError> {
     }
     let page = render_page(args.page_size, args.render_rounds).await?;
     println!(
-        "in-process page of {} records (store read + render): {page:.2?}",
+        "in-process, one page of {} oai_lom records:",
         args.page_size
     );
+    println!("  whole answer     {:.2?}", page.whole);
+    println!("  courses read     {:.2?}", page.courses_read);
+    println!("  teachers read    {:.2?}", page.teachers_read);
     Ok(())
 }
 

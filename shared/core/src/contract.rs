@@ -3,7 +3,7 @@
 //! Each check takes a fresh, empty store and panics on the first broken promise. An adapter
 //! crate runs them all, each as its own test, with one line:
 //!
-//! ```ignore
+//! ```text
 //! async fn fresh_store() -> MyStore { /* a new, empty store */ }
 //! pokeco_core::catalog_store_contract!(fresh_store);
 //! ```

@@ -93,15 +93,9 @@ impl Datestamp {
         )
     }
 
-    fn to_datetime(self) -> OffsetDateTime {
-        // In range by construction.
-        OffsetDateTime::from_unix_timestamp(self.0).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    }
-
     /// `YYYY-MM-DD`, the day part alone (Dublin Core dates).
     pub fn day(self) -> String {
-        let d = self.to_datetime();
-        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        self.text()[..10].to_owned()
     }
 }
 
@@ -130,19 +124,59 @@ fn parse_time(b: &[u8]) -> Option<Time> {
     Time::from_hms(part(0..2)?, part(3..5)?, part(6..8)?).ok()
 }
 
+/// The text of a datestamp, on the stack: rendering a page formats several per record.
+#[derive(Clone, Copy)]
+pub struct DatestampText([u8; 20]);
+
+impl DatestampText {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("0000-00-00T00:00:00Z")
+    }
+}
+
+impl std::ops::Deref for DatestampText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Datestamp {
+    /// `YYYY-MM-DDThh:mm:ssZ`, computed with the civil-from-days algorithm (H. Hinnant)
+    /// rather than through a calendar library: it runs for every record of every page.
+    pub fn text(self) -> DatestampText {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let mut b = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, width: usize, mut v: i64| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, secs / 3600);
+        put(14, 2, secs / 60 % 60);
+        put(17, 2, secs % 60);
+        DatestampText(b)
+    }
+}
+
 impl fmt::Display for Datestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.to_datetime();
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            d.year(),
-            u8::from(d.month()),
-            d.day(),
-            d.hour(),
-            d.minute(),
-            d.second()
-        )
+        f.write_str(&self.text())
     }
 }
 
@@ -179,6 +213,28 @@ mod tests {
         let d: Datestamp = "2024-09-01T08:30:00Z".parse().unwrap();
         assert_eq!(d.to_string(), "2024-09-01T08:30:00Z");
         assert_eq!(d.unix(), 1_725_179_400);
+    }
+
+    #[test]
+    fn formats_like_the_calendar_library_across_the_range() {
+        let mut secs = Datestamp::MIN.unix();
+        while secs <= Datestamp::MAX.unix() {
+            let expected = OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            let expected = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                expected.year(),
+                u8::from(expected.month()),
+                expected.day(),
+                expected.hour(),
+                expected.minute(),
+                expected.second()
+            );
+            assert_eq!(Datestamp(secs).to_string(), expected);
+            secs += 86_400 * 7 + 3_607; // every weekday and time of day, leap years included
+        }
+        assert_eq!(Datestamp::MAX.to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(Datestamp::MIN.to_string(), "1000-01-01T00:00:00Z");
+        assert_eq!(Datestamp(951_782_400).day(), "2000-02-29");
     }
 
     #[test]

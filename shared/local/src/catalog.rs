@@ -11,7 +11,7 @@ use pokeco_core::catalog::{Course, CourseId, CourseRecord, OaiSet, SetSpec, Teac
 use pokeco_core::keys::Position;
 use pokeco_core::store::{CatalogStore, RecordPage, RecordQuery, StoreError, StoreResult};
 use pokeco_core::Datestamp;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, Row};
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
@@ -116,16 +116,25 @@ fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(corrupt)
 }
 
-fn record_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, bool, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+/// Parses a JSON column in place, without copying it out of SQLite first: a page reads
+/// a hundred course bodies.
+fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, column: usize) -> StoreResult<T> {
+    let bytes = row
+        .get_ref(column)
+        .map_err(unavailable)?
+        .as_bytes()
+        .map_err(corrupt)?;
+    serde_json::from_slice(bytes).map_err(corrupt)
 }
 
-fn record(datestamp: i64, deleted: bool, body: &str) -> StoreResult<CourseRecord> {
+/// A course record from a `SELECT datestamp, deleted, body` row.
+fn record(row: &Row<'_>) -> StoreResult<CourseRecord> {
+    let datestamp: i64 = row.get(0).map_err(unavailable)?;
     Ok(CourseRecord {
-        course: serde_json::from_str(body).map_err(corrupt)?,
+        course: json_column(row, 2)?,
         datestamp: Datestamp::from_unix(datestamp)
             .ok_or_else(|| corrupt(format!("datestamp {datestamp} out of range")))?,
-        deleted,
+        deleted: row.get(1).map_err(unavailable)?,
     })
 }
 
@@ -201,15 +210,11 @@ fn filter(query: &RecordQuery, with_after: bool) -> (String, Vec<rusqlite::types
 }
 
 fn get_course(conn: &Connection, id: &CourseId) -> StoreResult<Option<CourseRecord>> {
-    let row = conn
-        .query_row(
-            "SELECT datestamp, deleted, body FROM courses WHERE id = ?1",
-            params![id.as_str()],
-            record_from_row,
-        )
-        .optional()
+    let mut stmt = conn
+        .prepare_cached("SELECT datestamp, deleted, body FROM courses WHERE id = ?1")
         .map_err(unavailable)?;
-    row.map(|(d, del, body)| record(d, del, &body)).transpose()
+    let mut rows = stmt.query(params![id.as_str()]).map_err(unavailable)?;
+    rows.next().map_err(unavailable)?.map(record).transpose()
 }
 
 fn bodies<T: serde::de::DeserializeOwned>(
@@ -218,11 +223,12 @@ fn bodies<T: serde::de::DeserializeOwned>(
     args: impl rusqlite::Params,
 ) -> StoreResult<Vec<T>> {
     let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
-    let rows = stmt
-        .query_map(args, |r| r.get::<_, String>(0))
-        .map_err(unavailable)?;
-    rows.map(|body| serde_json::from_str(&body.map_err(unavailable)?).map_err(corrupt))
-        .collect()
+    let mut rows = stmt.query(args).map_err(unavailable)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        out.push(json_column(row, 0)?);
+    }
+    Ok(out)
 }
 
 #[async_trait]
@@ -270,13 +276,12 @@ impl CatalogStore for SqliteStore {
                 values.len()
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(values), record_from_row)
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(values))
                 .map_err(unavailable)?;
             let mut records = Vec::with_capacity(fetch.min(1024));
-            for row in rows {
-                let (d, del, body) = row.map_err(unavailable)?;
-                records.push(record(d, del, &body)?);
+            while let Some(row) = rows.next().map_err(unavailable)? {
+                records.push(record(row)?);
             }
             let more = records.len() > query.limit;
             records.truncate(query.limit);

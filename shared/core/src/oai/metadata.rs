@@ -117,10 +117,10 @@ fn write_lom(w: &mut XmlWriter, c: &Course, prefix: &OaiPrefix, teachers: &Teach
         c.description.iter().map(|(l, t)| (l.as_str(), t.as_str())),
     );
     if let Some(start) = c.start {
-        w.leaf("eco:startDate", &[], &start.to_string());
+        w.leaf("eco:startDate", &[], &start.text());
     }
     if let Some(end) = c.end {
-        w.leaf("eco:endDate", &[], &end.to_string());
+        w.leaf("eco:endDate", &[], &end.text());
     }
     if let Some(units) = c.units {
         w.leaf("eco:nrOfUnits", &[], &units.to_string());

@@ -32,7 +32,7 @@ pub fn document(
         ],
     );
     w.newline();
-    w.leaf("responseDate", &[], &now.to_string());
+    w.leaf("responseDate", &[], &now.text());
     w.newline();
     let attrs: Vec<(&str, &str)> = echo
         .unwrap_or_default()
@@ -63,7 +63,7 @@ pub fn header(w: &mut XmlWriter, settings: &OaiSettings, r: &CourseRecord) {
         &[],
         &settings.prefix.identifier(r.course.course_id.as_str()),
     );
-    w.leaf("datestamp", &[], &r.datestamp.to_string());
+    w.leaf("datestamp", &[], &r.datestamp.text());
     for set in r.course.header_sets() {
         w.leaf("setSpec", &[], set.as_str());
     }

@@ -111,7 +111,7 @@ async fn identify(store: &dyn CatalogStore, ctx: &Ctx<'_>, args: &[(String, Stri
             w.leaf("baseURL", &[], ctx.endpoint);
             w.leaf("protocolVersion", &[], "2.0");
             w.leaf("adminEmail", &[], &ctx.settings.admin_email);
-            w.leaf("earliestDatestamp", &[], &earliest.to_string());
+            w.leaf("earliestDatestamp", &[], &earliest.text());
             w.leaf("deletedRecord", &[], "persistent");
             w.leaf("granularity", &[], "YYYY-MM-DDThh:mm:ssZ");
             if ctx.settings.prefix.is_domain() {

@@ -4,33 +4,83 @@
 
 /// Appends `s` escaped for element text or a double-quoted attribute value. Non-ASCII
 /// characters become decimal character references; CR and LF become `&#13;` and `&#10;` so
-/// parsers keep them (vCard lines need CR LF); TAB stays literal in text.
+/// parsers keep them (vCard lines need CR LF); TAB stays literal in text. Characters XML 1.0
+/// cannot carry at all (C0 controls, U+FFFE, U+FFFF) become U+FFFD: validation refuses them
+/// on input, and the output must stay well-formed whatever the store holds.
 pub fn escape_into(out: &mut String, s: &str, in_attribute: bool) {
-    let plain = |b: u8| {
-        b.is_ascii()
-            && !matches!(b, b'<' | b'>' | b'&' | b'"' | b'\r' | b'\n')
-            && !(in_attribute && b == b'\t')
-    };
-    // Fast path: most values need no escaping at all.
-    if s.bytes().all(plain) {
-        out.push_str(s);
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\t' if !in_attribute => out.push('\t'),
-            c if c.is_ascii() && !c.is_ascii_control() => out.push(c),
-            c => {
-                use std::fmt::Write;
-                // Writing to a String cannot fail.
-                let _ = write!(out, "&#{};", u32::from(c));
+    let table = if in_attribute { &ATTRIBUTE } else { &TEXT };
+    let bytes = s.as_bytes();
+    let mut done = 0;
+    // Runs of bytes that need no escaping are copied as one slice.
+    while let Some(offset) = bytes[done..].iter().position(|b| table[usize::from(*b)]) {
+        let at = done + offset;
+        out.push_str(&s[done..at]);
+        let len = match bytes[at] {
+            b'<' => push(out, "&lt;"),
+            b'>' => push(out, "&gt;"),
+            b'&' => push(out, "&amp;"),
+            b'"' => push(out, "&quot;"),
+            b'\r' => push(out, "&#13;"),
+            b'\n' => push(out, "&#10;"),
+            b'\t' => push(out, "&#9;"),
+            _ => {
+                // A control character or the first byte of a multi-byte character.
+                let c = s[at..].chars().next().unwrap_or('\u{fffd}');
+                let code = match c {
+                    '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => 0xfffd,
+                    c => u32::from(c),
+                };
+                push_char_ref(out, code);
+                c.len_utf8()
             }
+        };
+        done = at + len;
+    }
+    out.push_str(&s[done..]);
+}
+
+fn push(out: &mut String, escaped: &str) -> usize {
+    out.push_str(escaped);
+    1
+}
+
+/// Which bytes need escaping: markup, CR, LF, every control and every non-ASCII byte; TAB
+/// only in attributes (where a parser would turn it into a space).
+const fn table(in_attribute: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b < 0x20 || b >= 0x7f;
+        b += 1;
+    }
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\t' as usize] = in_attribute;
+    t
+}
+
+const TEXT: [bool; 256] = table(false);
+const ATTRIBUTE: [bool; 256] = table(true);
+
+/// `&#<code>;` without the formatting machinery: this runs for every non-ASCII character.
+fn push_char_ref(out: &mut String, mut code: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = digits.len();
+    loop {
+        n -= 1;
+        digits[n] = b'0' + (code % 10) as u8;
+        code /= 10;
+        if code == 0 {
+            break;
         }
     }
+    out.push_str("&#");
+    for d in &digits[n..] {
+        out.push(char::from(*d));
+    }
+    out.push(';');
 }
 
 /// Builds a document into a `String`. Element names are static: only values are dynamic.
@@ -119,6 +169,36 @@ mod tests {
         assert_eq!(esc("A\r\nB\tC", false), "A&#13;&#10;B\tC");
         assert_eq!(esc("A\tB", true), "A&#9;B");
         assert_eq!(esc("plain", true), "plain");
+        assert_eq!(esc("", false), "");
+        assert_eq!(esc("é<", false), "&#233;&lt;");
+    }
+
+    #[test]
+    fn characters_xml_cannot_carry_become_replacement_characters() {
+        assert_eq!(esc("a\u{1}b\u{1f}", false), "a&#65533;b&#65533;");
+        assert_eq!(
+            esc("\u{fffe}\u{ffff}\u{7f}", true),
+            "&#65533;&#65533;&#127;"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn escaping_round_trips_through_an_xml_parser(s in "\\PC*|.*", attr in proptest::bool::ANY) {
+            let escaped = esc(&s, attr);
+            proptest::prop_assert!(escaped.is_ascii());
+            proptest::prop_assert!(!escaped.contains(['<', '>', '"', '\r', '\n']));
+            let expected: String = s
+                .chars()
+                .map(|c| match c {
+                    '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' => '\u{fffd}',
+                    '\u{fffe}' | '\u{ffff}' => '\u{fffd}',
+                    c => c,
+                })
+                .collect();
+            let back = quick_xml::escape::unescape(&escaped).unwrap();
+            proptest::prop_assert_eq!(back, expected);
+        }
     }
 
     #[test]
