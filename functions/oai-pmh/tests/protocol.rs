@@ -216,10 +216,17 @@ async fn harvest(app: &axum::Router, first: &str, prefix_beside_token: bool) -> 
         } else {
             "ListIdentifiers"
         };
+        let prefix = first
+            .split("metadataPrefix=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap();
         let extra = if prefix_beside_token {
-            "&metadataPrefix=oai_lom"
+            format!("&metadataPrefix={prefix}")
         } else {
-            ""
+            String::new()
         };
         // Tokens are URL-safe: pasted raw, as ECO does.
         let q = format!("verb={verb}{extra}&resumptionToken={}", token.text());
@@ -266,11 +273,23 @@ async fn paging_covers_every_record_once_in_datestamp_order() {
 #[tokio::test]
 async fn eco_style_harvest_repeats_the_prefix_beside_the_token() {
     let app = app(2).await;
+    for prefix in ["oai_lom", "oai_dc"] {
+        let pages = harvest(
+            &app,
+            &format!("verb=ListRecords&metadataPrefix={prefix}"),
+            true,
+        )
+        .await;
+        assert_eq!(pages.len(), 4);
+        assert!(pages.iter().all(|p| p.error().is_none()));
+        let seen: Vec<String> = pages.iter().flat_map(ids).collect();
+        assert_eq!(seen.len(), 7);
+        assert_eq!(
+            seen.iter().collect::<std::collections::BTreeSet<_>>().len(),
+            7
+        );
+    }
     let pages = harvest(&app, "verb=ListRecords&metadataPrefix=oai_lom", true).await;
-    assert_eq!(pages.len(), 4);
-    assert!(pages.iter().all(|p| p.error().is_none()));
-    let seen: Vec<String> = pages.iter().flat_map(ids).collect();
-    assert_eq!(seen.len(), 7);
     // The prefix is echoed like any argument.
     let attrs = pages[1].request_attrs();
     assert!(attrs.contains(&("metadataPrefix".to_owned(), "oai_lom".to_owned())));
