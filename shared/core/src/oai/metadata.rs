@@ -1,6 +1,7 @@
 //! The two metadata formats of a course: IEEE LOM with ECO's extension (`oai_lom`, laid out
 //! as ECO's harvester reads it: contract section 2.6) and Dublin Core (`oai_dc`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::request::MetadataFormat;
@@ -50,39 +51,70 @@ fn vocabulary(w: &mut XmlWriter, element: &str, value: &str) {
     w.close(element);
 }
 
-fn contribute(w: &mut XmlWriter, role: &str, vcard: &str) {
+/// A `lom:contribute` whose entity is a vCard given in parts (written without building the
+/// string first: a page holds hundreds of them).
+fn contribute(w: &mut XmlWriter, role: &str, vcard: &[&str]) {
     w.open("lom:contribute", &[]);
     vocabulary(w, "lom:role", role);
-    w.leaf("lom:entity", &[], vcard);
+    w.leaf_parts("lom:entity", vcard);
     w.close("lom:contribute");
 }
 
 /// vCard 3.0 escaping for one component of a structured value (`N`): `\`, `;` and `,`.
-fn vcard_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+fn vcard_component(s: &str) -> Cow<'_, str> {
+    if !s.contains(['\\', ';', ',']) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 4);
     for c in s.chars() {
         if matches!(c, '\\' | ';' | ',') {
             out.push('\\');
         }
         out.push(c);
     }
-    out
+    Cow::Owned(out)
 }
 
 /// ECO splits vCards on CR LF and reads `FN:` and `UID:urn:uuid:` verbatim, so lines are
 /// joined with CR LF (escaped by the writer as `&#13;&#10;`) and never folded.
-fn teacher_vcard(t: &Teacher) -> String {
-    format!(
-        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:urn:uuid:{}\r\nN:{};{};;;\r\nFN:{}\r\nEND:VCARD",
-        t.id,
-        vcard_component(&t.last_name),
-        vcard_component(&t.first_name),
-        t.full_name()
-    )
+fn teacher_contribute(w: &mut XmlWriter, t: &Teacher) {
+    let (first, last) = (t.first_name.as_str(), t.last_name.as_str());
+    let space = if first.is_empty() || last.is_empty() {
+        ""
+    } else {
+        " "
+    };
+    contribute(
+        w,
+        "author",
+        &[
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:urn:uuid:",
+            t.id.as_str(),
+            "\r\nN:",
+            &vcard_component(last),
+            ";",
+            &vcard_component(first),
+            ";;;\r\nFN:",
+            first,
+            space,
+            last,
+            "\r\nEND:VCARD",
+        ],
+    );
 }
 
-fn organizer_vcard(org: &str) -> String {
-    format!("BEGIN:VCARD\r\nVERSION:3.0\r\nN:;;;;\r\nFN:{org}\r\nORG:{org}\r\nEND:VCARD")
+fn organizer_contribute(w: &mut XmlWriter, org: &str) {
+    contribute(
+        w,
+        "content provider",
+        &[
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nN:;;;;\r\nFN:",
+            org,
+            "\r\nORG:",
+            org,
+            "\r\nEND:VCARD",
+        ],
+    );
 }
 
 fn write_lom(w: &mut XmlWriter, c: &Course, prefix: &OaiPrefix, teachers: &Teachers) {
@@ -137,10 +169,10 @@ fn write_lom(w: &mut XmlWriter, c: &Course, prefix: &OaiPrefix, teachers: &Teach
 
     w.open("lom:lifeCycle", &[]);
     for t in c.teachers.iter().filter_map(|id| teachers.get(id)) {
-        contribute(w, "author", &teacher_vcard(t));
+        teacher_contribute(w, t);
     }
     for org in &c.organizers {
-        contribute(w, "content provider", &organizer_vcard(org));
+        organizer_contribute(w, org);
     }
     w.close("lom:lifeCycle");
 
@@ -213,9 +245,19 @@ mod tests {
             image: None,
             descriptions: Default::default(),
         };
+        let mut w = XmlWriter::with_capacity(256);
+        teacher_contribute(&mut w, &t);
+        let out = w.finish();
+        let entity = out
+            .split("<lom:entity>")
+            .nth(1)
+            .unwrap()
+            .split("</lom:entity>")
+            .next()
+            .unwrap();
         assert_eq!(
-            teacher_vcard(&t),
-            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:urn:uuid:t1\r\nN:Rossi\\, Jr;Anna\\;Maria;;;\r\nFN:Anna;Maria Rossi, Jr\r\nEND:VCARD"
+            entity,
+            "BEGIN:VCARD&#13;&#10;VERSION:3.0&#13;&#10;UID:urn:uuid:t1&#13;&#10;N:Rossi\\, Jr;Anna\\;Maria;;;&#13;&#10;FN:Anna;Maria Rossi, Jr&#13;&#10;END:VCARD"
         );
     }
 }

@@ -120,6 +120,15 @@ impl XmlWriter {
         self.close(name);
     }
 
+    /// `<name>` with the concatenation of `parts` as its text, each part escaped.
+    pub fn leaf_parts(&mut self, name: &str, parts: &[&str]) {
+        self.open(name, &[]);
+        for part in parts {
+            self.text(part);
+        }
+        self.close(name);
+    }
+
     /// `<name attrs/>`.
     pub fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
         self.start_tag(name, attrs);
@@ -171,6 +180,20 @@ mod tests {
         assert_eq!(esc("plain", true), "plain");
         assert_eq!(esc("", false), "");
         assert_eq!(esc("é<", false), "&#233;&lt;");
+    }
+
+    #[test]
+    fn finds_a_special_byte_at_every_position_of_long_values() {
+        for special in ['<', '>', '&', '"', '\r', '\n', '\u{1}', '\u{7f}', 'é', '\t'] {
+            for at in 0..40 {
+                let mut s = "a".repeat(40);
+                s.insert(at, special);
+                let mut expected = "a".repeat(at);
+                escape_into(&mut expected, &special.to_string(), true);
+                expected.push_str(&"a".repeat(40 - at));
+                assert_eq!(esc(&s, true), expected, "{special:?} at {at}");
+            }
+        }
     }
 
     #[test]
