@@ -3,15 +3,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-/// mimalloc: a page allocates many small strings; it cuts the instructions of a harvest
-/// page by about a fifth against the system allocator (callgrind, pokeco-bench).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Parser, Subcommand};
 use pokeco::catalog::CatalogCommand;
 use pokeco::serve::{self, ServeConfig};
 use pokeco_core::store::CatalogStore;
+
+/// A harvest page allocates many small strings: mimalloc cuts a fifth of its instructions
+/// against the system allocator (callgrind on pokeco-bench).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// pok-eco: the bridge between Open edX, the ECO portal and xAPI learning record stores.
 #[derive(Parser)]

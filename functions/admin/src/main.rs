@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-/// mimalloc: a page allocates many small strings; it cuts the instructions of a harvest
-/// page by about a fifth against the system allocator (callgrind, pokeco-bench).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use pokeco_admin::{router, AdminState, AdminToken};
 use pokeco_aws::lambda::{required, secret};
+
+// The allocator of every pok-eco binary (see cli/src/main.rs for why).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
