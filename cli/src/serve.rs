@@ -5,9 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::{Json, Router};
+use axum::Router;
 use pokeco_admin::{AdminState, AdminToken, CatalogService};
 use pokeco_core::config::{self, ConfigError, Fallbacks};
 use pokeco_core::store::{CatalogStore, StoreError};
@@ -128,18 +126,12 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(content.as_bytes())
 }
 
-/// Every function's router, as they are mounted in template.yaml.
+/// Every function's router, as they are mounted in template.yaml. Unknown routes answer
+/// the admin router's JSON 404.
 pub fn app(oai: OaiState, admin: AdminState) -> Router {
     Router::new()
         .merge(pokeco_oai_pmh::router(oai))
         .merge(pokeco_admin::router(admin))
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                Json(serde_json::json!({"error": "no such route"})),
-            )
-                .into_response()
-        })
 }
 
 /// Opens the store, loads the demo if asked, binds and starts serving in the background.

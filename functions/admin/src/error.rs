@@ -22,6 +22,8 @@ pub enum AdminError {
     /// The change would leave the catalog inconsistent (a live course names what is deleted).
     #[error("{0}")]
     Conflict(String),
+    #[error("no such route")]
+    NoRoute,
     #[error("the request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     #[error(transparent)]
@@ -34,7 +36,9 @@ impl AdminError {
             Self::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound { .. } | Self::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
+            Self::NotFound { .. } | Self::NoRoute | Self::Store(StoreError::NotFound) => {
+                StatusCode::NOT_FOUND
+            }
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,

@@ -71,6 +71,8 @@ pub fn router(state: AdminState) -> Router {
             get(sets::get).put(sets::put).delete(sets::delete),
         )
         .route_layer(from_fn_with_state(Arc::clone(&shared), auth::require_token))
+        // JSON for unknown routes too: an operator's script parses every answer.
+        .fallback(|| async { AdminError::NoRoute })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)
 }

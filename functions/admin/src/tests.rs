@@ -160,6 +160,16 @@ async fn requests_without_the_right_token_are_refused() {
 }
 
 #[tokio::test]
+async fn unknown_routes_answer_json_404() {
+    let app = app();
+    for uri in ["/admin/nothing", "/admin/courses/a/b/c/d", "/elsewhere"] {
+        let a = send(&app, request(Method::GET, uri, None, None)).await;
+        assert_eq!(a.status, 404, "{uri}");
+        assert_eq!(a.body["error"], "no such route", "{uri}");
+    }
+}
+
+#[tokio::test]
 async fn without_a_configured_token_every_route_answers_503() {
     for token in [None, Some("")] {
         let app = app_with(token);
