@@ -1,8 +1,6 @@
 //! The admin API as a Lambda function behind the HTTP API. Settings come from the
 //! environment (catalog.md); the admin token is read from SSM once, at cold start.
 
-use std::sync::Arc;
-
 use pokeco_admin::{router, AdminState, AdminToken};
 use pokeco_aws::lambda::{required, secret};
 
@@ -12,15 +10,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let config = pokeco_aws::lambda::start().await;
-    let table = required("POKECO_TABLE")?;
+    let (config, store) = pokeco_aws::lambda::start_with_catalog().await?;
     let oai_prefix = required("POKECO_OAI_PREFIX")?;
     let token = secret(&config, "POKECO_ADMIN_TOKEN_PARAM", "POKECO_ADMIN_TOKEN").await?;
     let token = token.as_deref().and_then(AdminToken::new);
     if token.is_none() {
         tracing::warn!("no admin token is configured: every admin route answers 503");
     }
-    let store = Arc::new(pokeco_aws::DynamoStore::from_config(&config, table));
     lambda_http::run(router(AdminState {
         store,
         token,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pokeco_aws::lambda::{required, secret};
+use pokeco_aws::lambda::secret;
 use pokeco_core::config::{self, Fallbacks};
 use pokeco_oai_pmh::{router, OaiState};
 
@@ -13,8 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let config = pokeco_aws::lambda::start().await;
-    let table = required("POKECO_TABLE")?;
+    let (config, store) = pokeco_aws::lambda::start_with_catalog().await?;
     let token_secret = secret(&config, "POKECO_TOKEN_SECRET_PARAM", "POKECO_TOKEN_SECRET").await?;
     let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let fallbacks = Fallbacks {
@@ -22,7 +21,6 @@ async fn main() -> Result<(), lambda_http::Error> {
         ..Default::default()
     };
     let settings = config::oai_settings(lookup, fallbacks)?;
-    let store = Arc::new(pokeco_aws::DynamoStore::from_config(&config, table));
     lambda_http::run(router(OaiState {
         store,
         settings: Arc::new(settings),

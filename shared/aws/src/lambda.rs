@@ -25,6 +25,16 @@ pub async fn start() -> aws_config::SdkConfig {
     crate::load_config().await
 }
 
+/// [`start`], then the catalog store on the table `POKECO_TABLE` names, shared by every
+/// request of this instance.
+pub async fn start_with_catalog(
+) -> Result<(aws_config::SdkConfig, std::sync::Arc<crate::DynamoStore>), StartupError> {
+    let config = start().await;
+    let table = required("POKECO_TABLE")?;
+    let store = std::sync::Arc::new(crate::DynamoStore::from_config(&config, table));
+    Ok((config, store))
+}
+
 /// A non-empty environment variable.
 pub fn required(name: &'static str) -> Result<String, StartupError> {
     std::env::var(name)
