@@ -321,6 +321,22 @@ pub async fn re_put_replaces_and_moves_the_datestamp<S: CatalogStore>(store: S) 
     assert!(store.page_courses(&q).await.unwrap().records.is_empty());
 }
 
+/// Checks how many records each set's page holds, and that they carry datestamp `at(10)`.
+async fn assert_set_sizes<S: CatalogStore>(store: &S, sizes: &[(&str, usize)], when: &str) {
+    for (set, want) in sizes {
+        let q = RecordQuery {
+            set: Some(spec(set)),
+            ..query(10)
+        };
+        let page = store.page_courses(&q).await.unwrap();
+        assert_eq!(page.records.len(), *want, "set {set} {when}");
+        assert!(
+            page.records.iter().all(|r| r.datestamp == at(10)),
+            "set {set} {when}"
+        );
+    }
+}
+
 pub async fn re_put_moves_set_membership<S: CatalogStore>(store: S) {
     let id = "a/b/c";
     store
@@ -331,38 +347,15 @@ pub async fn re_put_moves_set_membership<S: CatalogStore>(store: S) {
         .put_course(course_in(id, &["d"]), at(10))
         .await
         .unwrap();
-    for (set, want) in [("a", 0), ("a:b", 0), ("c", 0), ("d", 1)] {
-        let q = RecordQuery {
-            set: Some(spec(set)),
-            ..query(10)
-        };
-        let page = store.page_courses(&q).await.unwrap();
-        assert_eq!(
-            page.records.len(),
-            want,
-            "set {set} after the course left it"
-        );
-        if want == 1 {
-            assert_eq!(page.records[0].datestamp, at(10));
-        }
-    }
+    let left = [("a", 0), ("a:b", 0), ("c", 0), ("d", 1)];
+    assert_set_sizes(&store, &left, "after the course left it").await;
     // A re-put in the same second (same order key) still moves the membership.
     store
         .put_course(course_in(id, &["e:f"]), at(10))
         .await
         .unwrap();
-    for (set, want) in [("d", 0), ("e", 1), ("e:f", 1)] {
-        let q = RecordQuery {
-            set: Some(spec(set)),
-            ..query(10)
-        };
-        let page = store.page_courses(&q).await.unwrap();
-        assert_eq!(
-            page.records.len(),
-            want,
-            "set {set} after a re-put in the same second"
-        );
-    }
+    let moved = [("d", 0), ("e", 1), ("e:f", 1)];
+    assert_set_sizes(&store, &moved, "after a re-put in the same second").await;
 }
 
 pub async fn delete_is_soft_and_re_put_revives<S: CatalogStore>(store: S) {
