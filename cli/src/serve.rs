@@ -104,13 +104,19 @@ fn token_secret(data: &Path) -> Result<Vec<u8>, ServeError> {
         path: path.clone(),
         source,
     };
+    // Only a missing file is replaced: rewriting an unreadable or edited one would
+    // silently end every harvest in progress.
     match std::fs::read_to_string(&path) {
         Ok(s) if s.trim().len() >= 32 => Ok(s.trim().as_bytes().to_vec()),
-        Ok(_) | Err(_) => {
+        Ok(_) => Err(io(std::io::Error::other(
+            "token-secret holds fewer than 32 characters",
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let secret = random_hex(32);
             write_private(&path, &secret).map_err(io)?;
             Ok(secret.into_bytes())
         }
+        Err(e) => Err(io(e)),
     }
 }
 
@@ -212,4 +218,37 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         shutdown: Some(tx),
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pokeco-serve-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_token_secret_is_generated_once_and_kept() {
+        let dir = scratch("keep");
+        let first = token_secret(&dir).unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(token_secret(&dir).unwrap(), first);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_token_secret_is_refused_not_replaced() {
+        let dir = scratch("short");
+        std::fs::write(dir.join("token-secret"), "short").unwrap();
+        assert!(matches!(token_secret(&dir), Err(ServeError::Data { .. })));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("token-secret")).unwrap(),
+            "short"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

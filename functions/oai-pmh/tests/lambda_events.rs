@@ -46,12 +46,6 @@ async fn through_lambda(app: &axum::Router, event: &str) -> (u16, String) {
     (status, String::from_utf8(body.to_vec()).unwrap())
 }
 
-fn timeless(body: &str) -> String {
-    let start = body.find("<responseDate>").unwrap();
-    let end = body.find("</responseDate>").unwrap();
-    format!("{}{}", &body[..start], &body[end..])
-}
-
 #[tokio::test]
 async fn v2_events_answer_as_local_requests_do() {
     let app = app(2).await;

@@ -161,10 +161,15 @@ impl Answer {
 
     /// The body without its responseDate, to compare two answers.
     pub fn timeless(&self) -> String {
-        let start = self.body.find("<responseDate>").unwrap();
-        let end = self.body.find("</responseDate>").unwrap();
-        format!("{}{}", &self.body[..start], &self.body[end..])
+        timeless(&self.body)
     }
+}
+
+/// A response without its responseDate, to compare two answers.
+pub fn timeless(body: &str) -> String {
+    let start = body.find("<responseDate>").unwrap();
+    let end = body.find("</responseDate>").unwrap();
+    format!("{}{}", &body[..start], &body[end..])
 }
 
 pub async fn send(app: &Router, req: Request<Body>) -> Answer {
