@@ -1,17 +1,13 @@
 //! The operator's catalog verbs: `pokeco course|teacher|set put|get|list|delete`. They go
-//! through the admin API's [`CatalogService`], so the command line validates and checks
-//! references exactly as `/admin/...` does.
-
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+//! through the core's [`CatalogService`], as the admin API does, so the command line
+//! validates and checks references exactly as `/admin/...` does.
 
 use clap::Subcommand;
-use pokeco_admin::catalog_service::{CourseListing, MAX_LIST_LIMIT};
-use pokeco_admin::{AdminError, CatalogService};
-use pokeco_core::catalog::{parse_json, Rejection, Warning};
-use pokeco_core::store::CatalogStore;
+use pokeco_core::catalog::service::{CourseListing, MAX_LIST_LIMIT};
+use pokeco_core::catalog::{parse_json, CatalogError, CatalogService, Rejection, Warning};
 use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
@@ -66,15 +62,15 @@ pub enum CliError {
     #[error("refused:{}", problem_lines(.0))]
     Refused(Rejection),
     #[error(transparent)]
-    Catalog(AdminError),
+    Catalog(CatalogError),
     #[error("cannot print the answer: {0}")]
     Output(#[from] std::io::Error),
 }
 
-impl From<AdminError> for CliError {
-    fn from(e: AdminError) -> Self {
+impl From<CatalogError> for CliError {
+    fn from(e: CatalogError) -> Self {
         match e {
-            AdminError::Invalid(r) => Self::Refused(r),
+            CatalogError::Invalid(r) => Self::Refused(r),
             other => Self::Catalog(other),
         }
     }
@@ -99,12 +95,8 @@ pub struct Answer {
 
 /// Runs a verb, printing the answer as JSON on standard output and each warning on standard
 /// error.
-pub async fn run(
-    cmd: CatalogCommand,
-    store: Arc<dyn CatalogStore>,
-    oai_prefix: &str,
-) -> Result<(), CliError> {
-    let answer = execute(cmd, &CatalogService::new(store, oai_prefix)).await?;
+pub async fn run(cmd: CatalogCommand, catalog: &CatalogService) -> Result<(), CliError> {
+    let answer = execute(cmd, catalog).await?;
     let mut err = std::io::stderr().lock();
     for w in &answer.warnings {
         writeln!(err, "warning: {}: {}", w.path, w.message)?;
@@ -213,6 +205,8 @@ fn read_doc(file: &Path) -> Result<Value, CliError> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use clap::Parser;
     use pokeco_local::SqliteStore;
     use serde_json::json;
@@ -257,7 +251,7 @@ mod tests {
     fn catalog() -> CatalogService {
         CatalogService::new(
             Arc::new(SqliteStore::open_in_memory().unwrap()),
-            "oai:x.org:",
+            pokeco_core::oai::OaiPrefix::new("oai:x.org:").unwrap(),
         )
     }
 
@@ -311,7 +305,7 @@ mod tests {
             (&got.json["deleted"], &got.json["course_id"]),
             (&json!(false), &json!("a/b/c"))
         );
-        let Err(CliError::Catalog(AdminError::Conflict(_))) =
+        let Err(CliError::Catalog(CatalogError::Conflict(_))) =
             execute(parse(&["teacher", "delete", "rossi"]), &catalog).await
         else {
             panic!("a teacher named by a live course must not be deleted");
@@ -357,7 +351,7 @@ mod tests {
         let missing = execute(parse(&["course", "get", "x/y/z"]), &catalog).await;
         assert!(matches!(
             missing,
-            Err(CliError::Catalog(AdminError::NotFound { .. }))
+            Err(CliError::Catalog(CatalogError::NotFound { .. }))
         ));
         let unreadable = execute(parse(&["set", "put", "/nonexistent/set.json"]), &catalog).await;
         assert!(matches!(unreadable, Err(CliError::Read { .. })));

@@ -2,7 +2,7 @@
 //! teachers, three sets (one a subset), one course deleted. It goes through the same
 //! validation as the admin API, so it is also a worked example of the catalog format.
 
-use pokeco_admin::{AdminError, CatalogService};
+use pokeco_core::catalog::{CatalogError, CatalogService};
 use serde_json::Value;
 
 const SETS: &str = include_str!("../demo/sets.json");
@@ -17,7 +17,7 @@ pub enum DemoError {
     #[error("demo data is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("demo data was refused: {0}")]
-    Refused(#[from] AdminError),
+    Refused(#[from] CatalogError),
 }
 
 fn items(text: &str) -> Result<Vec<Value>, DemoError> {

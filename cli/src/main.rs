@@ -1,11 +1,13 @@
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use pokeco::catalog::CatalogCommand;
 use pokeco::serve::{self, ServeConfig};
+use pokeco_core::catalog::CatalogService;
+use pokeco_core::config::{self, process_env};
 use pokeco_core::store::CatalogStore;
 
 /// A harvest page allocates many small strings: mimalloc cuts a fifth of its instructions
@@ -17,6 +19,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// Data folder of the embedded store, shared by `serve` and every operator command.
+    #[arg(long, global = true, env = "POKECO_DATA", default_value = serve::DEFAULT_DATA)]
+    data: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,9 +33,6 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = serve::DEFAULT_LISTEN)]
         listen: SocketAddr,
-        /// Data folder of the embedded store.
-        #[arg(long, env = "POKECO_DATA", default_value = serve::DEFAULT_DATA)]
-        data: PathBuf,
         /// Load the demo catalog first.
         #[arg(long)]
         demo: bool,
@@ -50,8 +52,8 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { listen, data, demo } => run_serve(listen, data, demo).await,
-        Command::Catalog(cmd) => run_catalog(cmd).await,
+        Command::Serve { listen, demo } => run_serve(listen, cli.data, demo).await,
+        Command::Catalog(cmd) => run_catalog(cmd, &cli.data).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,27 +66,27 @@ async fn main() -> ExitCode {
 
 type AnyError = Box<dyn std::error::Error>;
 
-fn setting(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-async fn run_catalog(cmd: CatalogCommand) -> Result<(), AnyError> {
-    let prefix = setting("POKECO_OAI_PREFIX").unwrap_or_else(|| serve::DEFAULT_OAI_PREFIX.into());
-    let store: Arc<dyn CatalogStore> = match setting("POKECO_TABLE") {
+/// The catalog the operator commands work on: DynamoDB when `POKECO_TABLE` is set, else the
+/// embedded store in the data folder.
+async fn catalog(data: &Path) -> Result<CatalogService, AnyError> {
+    let prefix = config::oai_prefix(&process_env, Some(serve::DEFAULT_OAI_PREFIX.into()))?;
+    let store: Arc<dyn CatalogStore> = match process_env("POKECO_TABLE") {
         Some(table) => {
             let config = pokeco_aws::load_config().await;
             Arc::new(pokeco_aws::DynamoStore::from_config(&config, table))
         }
         None => {
-            let data = setting("POKECO_DATA").unwrap_or_else(|| serve::DEFAULT_DATA.into());
-            let data = PathBuf::from(data);
-            std::fs::create_dir_all(&data)?;
+            std::fs::create_dir_all(data)?;
             Arc::new(pokeco_local::SqliteStore::open(
                 &data.join(serve::CATALOG_FILE),
             )?)
         }
     };
-    pokeco::catalog::run(cmd, store, &prefix).await?;
+    Ok(CatalogService::new(store, prefix))
+}
+
+async fn run_catalog(cmd: CatalogCommand, data: &Path) -> Result<(), AnyError> {
+    pokeco::catalog::run(cmd, &catalog(data).await?).await?;
     Ok(())
 }
 

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
-use pokeco_admin::{AdminState, AdminToken, CatalogService};
+use pokeco_admin::AdminState;
+use pokeco_core::catalog::CatalogService;
 use pokeco_core::config::{self, ConfigError, Fallbacks};
 use pokeco_core::store::{CatalogStore, StoreError};
 use pokeco_local::SqliteStore;
@@ -78,15 +79,15 @@ impl RunningServer {
     }
 }
 
+/// The settings: `overrides` first (an empty value hides the variable), then the process
+/// environment.
 fn lookup(overrides: &[(String, String)]) -> impl Fn(&str) -> Option<String> + '_ {
     move |name| {
-        overrides
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .or_else(|| std::env::var(name).ok())
-            .filter(|v| !v.is_empty())
+        match overrides.iter().rev().find(|(k, _)| k == name) {
+            Some((_, v)) => Some(v.clone()),
+            None => config::process_env(name),
+        }
+        .filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -171,35 +172,37 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             base_url: Some(format!("http://{addr}")),
             oai_prefix: Some(DEFAULT_OAI_PREFIX.to_owned()),
             token_secret,
+            ..Fallbacks::default()
         },
     )?;
     let base_url = match &settings.base_url {
         Some(url) => url.trim_end_matches("/oai").to_owned(),
         None => format!("http://{addr}"),
     };
-    let oai_prefix = settings.prefix.as_str().to_owned();
 
     let (admin_token, admin_token_generated) = match env("POKECO_ADMIN_TOKEN") {
         Some(t) => (t, false),
         None => (random_hex(24), true),
     };
-    let admin = AdminState {
-        store: Arc::clone(&store),
-        token: AdminToken::new(&admin_token),
-        oai_prefix: oai_prefix.clone(),
-    };
-
+    let admin_settings = config::admin_settings(
+        &env,
+        Fallbacks {
+            oai_prefix: Some(DEFAULT_OAI_PREFIX.to_owned()),
+            admin_token: Some(admin_token.clone()),
+            ..Fallbacks::default()
+        },
+    )?;
+    let catalog = CatalogService::new(Arc::clone(&store), admin_settings.prefix);
     let demo_courses = if config.demo {
-        let catalog = CatalogService::new(Arc::clone(&store), oai_prefix);
         Some(crate::demo::load(&catalog).await?)
     } else {
         None
     };
-
-    let oai = OaiState {
-        store,
-        settings: Arc::new(settings),
+    let admin = AdminState {
+        catalog,
+        token: admin_settings.token,
     };
+    let oai = OaiState::new(store, settings);
     let (tx, rx) = oneshot::channel::<()>();
     let router = app(oai, admin);
     let task = tokio::spawn(async move {

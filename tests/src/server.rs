@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use pokeco::serve::{self, RunningServer, ServeConfig};
+use pokeco_testkit::OAI_PREFIX;
 use tempfile::TempDir;
 
 pub struct TestServer {
@@ -10,9 +11,6 @@ pub struct TestServer {
     // Kept for the server's lifetime: dropping it deletes the embedded store.
     _data: TempDir,
 }
-
-/// The identifier prefix the tests run with (the default of `pokeco serve`).
-pub const OAI_PREFIX: &str = "oai:pok.example.org:";
 
 impl TestServer {
     /// `pokeco serve --demo` with `POKECO_OAI_PAGE_SIZE=page_size`.
@@ -42,7 +40,7 @@ impl TestServer {
             ("POKECO_TOKEN_SECRET", String::new()),
             ("POKECO_TOKEN_TTL", String::new()),
             ("POKECO_OAI_FINAL_EMPTY_TOKEN", String::new()),
-            ("POKECO_ADMIN_TOKEN", "e2e-admin-token".to_owned()),
+            ("POKECO_ADMIN_TOKEN", "e2e-admin-token-of-16+".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

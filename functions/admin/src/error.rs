@@ -1,90 +1,61 @@
-//! The one error type of the admin API and the command line, and its one mapping to HTTP.
+//! The admin API's errors: its own transport refusals, and the catalog's, each mapped to HTTP
+//! here and nowhere else (store failures through `pokeco-http`'s one mapping).
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use pokeco_core::catalog::{Problem, Rejection};
-use pokeco_core::store::StoreError;
-use serde::Serialize;
+use pokeco_core::catalog::{CatalogError, Rejection};
+use pokeco_http::JsonError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    /// No admin token is configured, so no request can be authenticated.
-    #[error("the admin API is disabled: no admin token is configured (POKECO_ADMIN_TOKEN)")]
-    NotConfigured,
-    #[error("a valid bearer token is required (Authorization: Bearer <token>)")]
-    Unauthorized,
-    /// The document or request was refused; every problem is listed.
+    /// The request itself was malformed (its query, its JSON); every problem is listed.
     #[error("{0}")]
-    Invalid(Rejection),
-    #[error("no {what} {id:?}")]
-    NotFound { what: &'static str, id: String },
-    /// The change would leave the catalog inconsistent (a live course names what is deleted).
-    #[error("{0}")]
-    Conflict(String),
-    #[error("no such route")]
-    NoRoute,
+    BadRequest(Rejection),
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
     #[error("the request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    #[error("no such route")]
+    NoRoute,
+    #[error("this route does not take that method")]
+    MethodNotAllowed,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Catalog(#[from] CatalogError),
 }
 
 impl AdminError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Invalid(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound { .. } | Self::NoRoute | Self::Store(StoreError::NotFound) => {
-                StatusCode::NOT_FOUND
-            }
-            Self::Conflict(_) => StatusCode::CONFLICT,
+    /// A refusal of the request as a whole (a header, the body's framing, the query).
+    pub fn bad_request(path: &str, message: impl Into<String>) -> Self {
+        Self::BadRequest(Rejection::single(path, message))
+    }
+
+    fn json(self) -> JsonError {
+        let status = match &self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Catalog(e) => match e {
+                CatalogError::Invalid(_) => StatusCode::BAD_REQUEST,
+                CatalogError::NotFound { .. } => StatusCode::NOT_FOUND,
+                CatalogError::Conflict(_) => StatusCode::CONFLICT,
+                CatalogError::Store(store) => return JsonError::store(store),
+            },
+        };
+        match self {
+            Self::BadRequest(r) | Self::Catalog(CatalogError::Invalid(r)) => JsonError {
+                status,
+                error: "the request was refused".to_owned(),
+                problems: r.problems,
+            },
+            other => JsonError::new(status, other.to_string()),
         }
     }
-
-    /// A refusal of the request as a whole (a header, the body's framing, the query).
-    pub fn invalid(path: &str, message: impl Into<String>) -> Self {
-        Self::Invalid(Rejection::single(path, message))
-    }
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    error: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    problems: Option<&'a [Problem]>,
 }
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let (error, problems) = match &self {
-            Self::Invalid(r) => (
-                "the request was refused".to_owned(),
-                Some(r.problems.as_slice()),
-            ),
-            Self::Store(e) => {
-                // The detail goes to the log, not to the client.
-                tracing::error!(error = %e, "catalog store failed");
-                let message = match e {
-                    StoreError::NotFound => "not found",
-                    StoreError::Unavailable(_) => "the catalog store is unavailable; try again",
-                    StoreError::Corrupt(_) => "the catalog store holds an unreadable item",
-                };
-                (message.to_owned(), None)
-            }
-            other => (other.to_string(), None),
-        };
-        let mut response = (status, Json(Body { error, problems })).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
+        self.json().into_response()
     }
 }

@@ -24,19 +24,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonDoc {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         if !content_type.is_some_and(is_json) {
-            return Err(AdminError::invalid(
-                "",
-                "the body must be JSON (Content-Type: application/json)",
-            ));
+            return Err(AdminError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AdminError::TooLarge { limit: BODY_LIMIT }
             } else {
-                AdminError::invalid("", format!("could not read the body: {}", e.body_text()))
+                AdminError::bad_request("", format!("could not read the body: {}", e.body_text()))
             }
         })?;
-        Ok(Self(parse_json(&bytes).map_err(AdminError::Invalid)?))
+        Ok(Self(parse_json(&bytes).map_err(AdminError::BadRequest)?))
     }
 }
 
@@ -53,8 +50,9 @@ fn is_json(content_type: &str) -> bool {
             .is_some_and(|sub| sub.ends_with("+json"))
 }
 
-/// The one path parameter (a course id, teacher id or set spec), percent-decoded: a course
-/// id `Org/Course/Run` arrives as `Org%2FCourse%2FRun`.
+/// The rest of the path after the collection (a course id, teacher id or set spec),
+/// percent-decoded: a course id `Org/Course/Run` arrives as `Org%2FCourse%2FRun` from a
+/// socket, and as `Org/Course/Run` from API Gateway, which decodes paths itself.
 pub(crate) struct PathParam(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PathParam {
@@ -63,7 +61,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AdminError> {
         let Path(id) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|e| AdminError::invalid("", format!("bad path: {}", e.body_text())))?;
+            .map_err(|e| AdminError::bad_request("", format!("bad path: {}", e.body_text())))?;
         Ok(Self(id))
     }
 }
@@ -77,7 +75,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryArgs<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AdminError> {
         let Query(args) = Query::<T>::from_request_parts(parts, state)
             .await
-            .map_err(|e| AdminError::invalid("", format!("bad query: {}", e.body_text())))?;
+            .map_err(|e| AdminError::bad_request("", format!("bad query: {}", e.body_text())))?;
         Ok(Self(args))
     }
 }

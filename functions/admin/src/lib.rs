@@ -1,29 +1,31 @@
-//! The admin API (`/admin/...`): create or replace, read, list and delete the catalog's
-//! courses, teachers and sets, behind a bearer token. Formats and validation: catalog.md.
+//! The admin API (`/admin/...`) as an axum router: the catalog's courses, teachers and sets,
+//! behind a bearer token. The same router runs under `lambda_http::run` and inside `pokeco
+//! serve`; the rules are the core's `CatalogService`, shared with the `pokeco` command line.
 //!
 //! | route | methods |
 //! |---|---|
-//! | `/admin/courses` | GET (list: `limit`, `after`, `deleted`), POST (id in the body) |
-//! | `/admin/courses/{id}` | GET, PUT, DELETE (soft: the record stays, marked deleted) |
+//! | `/admin/courses` | GET (list: `limit`, `after`, `deleted`), POST |
+//! | `/admin/courses/{course_id}` | GET, PUT, DELETE (soft) |
 //! | `/admin/teachers`, `/admin/sets` | GET (list), POST |
 //! | `/admin/teachers/{id}`, `/admin/sets/{spec}` | GET, PUT, DELETE (409 while a live course names it) |
+//!
+//! An id is the whole rest of the path, so old-style course ids (`Org/Course/Run`) work whether
+//! the slashes arrive encoded (a socket) or decoded (API Gateway).
 
-mod auth;
-pub mod catalog_service;
 mod error;
 mod extract;
 mod routes;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use pokeco_core::store::CatalogStore;
+use pokeco_core::catalog::CatalogService;
+use pokeco_core::secret::BearerToken;
 
-pub use auth::AdminToken;
-pub use catalog_service::CatalogService;
 pub use error::AdminError;
 
 /// The largest request body the admin API reads.
@@ -32,27 +34,33 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// What the admin router needs. Without a token every route answers 503.
 #[derive(Clone)]
 pub struct AdminState {
-    pub store: Arc<dyn CatalogStore>,
-    pub token: Option<AdminToken>,
-    /// `POKECO_OAI_PREFIX`, for the `oai_identifier` of the answers.
-    pub oai_prefix: String,
+    pub catalog: CatalogService,
+    pub token: Option<BearerToken>,
 }
 
-pub(crate) struct Shared {
-    service: CatalogService,
-    token: Option<AdminToken>,
+/// Runs before any extractor, so an unauthenticated request never has its body read.
+async fn require_token(
+    State(state): State<Arc<AdminState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match pokeco_http::bearer::check(
+        state.token.as_ref(),
+        request.headers(),
+        "POKECO_ADMIN_TOKEN",
+    ) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => refused.into_response(),
+    }
 }
 
 pub fn router(state: AdminState) -> Router {
-    let shared = Arc::new(Shared {
-        service: CatalogService::new(state.store, state.oai_prefix),
-        token: state.token,
-    });
+    let state = Arc::new(state);
     use routes::{courses, sets, teachers};
     Router::new()
         .route("/admin/courses", get(courses::list).post(courses::create))
         .route(
-            "/admin/courses/{id}",
+            "/admin/courses/{*id}",
             get(courses::get).put(courses::put).delete(courses::delete),
         )
         .route(
@@ -60,22 +68,20 @@ pub fn router(state: AdminState) -> Router {
             get(teachers::list).post(teachers::create),
         )
         .route(
-            "/admin/teachers/{id}",
+            "/admin/teachers/{*id}",
             get(teachers::get)
                 .put(teachers::put)
                 .delete(teachers::delete),
         )
         .route("/admin/sets", get(sets::list).post(sets::create))
         .route(
-            "/admin/sets/{spec}",
+            "/admin/sets/{*spec}",
             get(sets::get).put(sets::put).delete(sets::delete),
         )
-        .route_layer(from_fn_with_state(Arc::clone(&shared), auth::require_token))
-        // JSON for unknown routes too: an operator's script parses every answer.
+        .route_layer(from_fn_with_state(Arc::clone(&state), require_token))
+        // JSON for unknown routes and methods too: an operator's script parses every answer.
+        .method_not_allowed_fallback(|| async { AdminError::MethodNotAllowed })
         .fallback(|| async { AdminError::NoRoute })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(shared)
+        .with_state(state)
 }
-
-#[cfg(test)]
-mod tests;

@@ -13,6 +13,7 @@ use axum::Router;
 use pokeco_core::oai::{parse_urlencoded, respond, ArgsError, OaiSettings};
 use pokeco_core::store::CatalogStore;
 use pokeco_core::Datestamp;
+use pokeco_http::{store_message, store_status, RETRY_AFTER_SECONDS};
 
 /// The largest form body accepted: OAI-PMH arguments are short.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -21,6 +22,19 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 pub struct OaiState {
     pub store: Arc<dyn CatalogStore>,
     pub settings: Arc<OaiSettings>,
+    /// The clock of responseDates, horizons and token expiry (fixed in tests).
+    pub now: fn() -> Datestamp,
+}
+
+impl OaiState {
+    /// The endpoint over `store` with the system clock.
+    pub fn new(store: Arc<dyn CatalogStore>, settings: OaiSettings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            now: Datestamp::now,
+        }
+    }
 }
 
 pub fn router(state: OaiState) -> Router {
@@ -99,7 +113,7 @@ async fn answer(
         &state.settings,
         &endpoint,
         args,
-        Datestamp::now(),
+        (state.now)(),
     );
     match answer.await {
         Ok(xml) => (
@@ -110,14 +124,18 @@ async fn answer(
             xml,
         )
             .into_response(),
+        // Not an OAI-PMH error: the protocol has no code for "try again", so the answer is
+        // plain HTTP, with the status every function gives this store failure.
         Err(e) => {
             tracing::error!(error = %e, "OAI-PMH request failed in the store");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
-                "The catalog is unavailable; try again later.\n",
-            )
-                .into_response()
+            let status = store_status(&e);
+            let mut response = (status, format!("{}\n", store_message(&e))).into_response();
+            if e.is_retryable() {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+            }
+            response
         }
     }
 }

@@ -4,8 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use pokeco_core::catalog::{Course, CourseId, CourseRecord, OaiSet, SetSpec, Teacher};
-use pokeco_core::keys::order_key;
+use pokeco_core::catalog::{Course, CourseId, CourseRecord, OaiSet, SetSpec, Teacher, TeacherId};
+use pokeco_core::order::order_key;
 use pokeco_core::store::StoreError;
 use pokeco_core::Datestamp;
 use serde::de::DeserializeOwned;
@@ -52,6 +52,22 @@ impl CourseItem {
         }
     }
 
+    /// The teachers the course names while it is live: each holds one reference.
+    pub fn teacher_refs(&self) -> BTreeSet<TeacherId> {
+        if self.deleted {
+            return BTreeSet::new();
+        }
+        self.course.teachers.iter().cloned().collect()
+    }
+
+    /// The sets the course names directly while it is live: each holds one reference.
+    pub fn set_refs(&self) -> BTreeSet<SetSpec> {
+        if self.deleted {
+            return BTreeSet::new();
+        }
+        self.course.sets.iter().cloned().collect()
+    }
+
     /// Every set the course is in, directly or below: one membership item each.
     pub fn memberships(&self) -> BTreeSet<SetSpec> {
         self.course
@@ -85,62 +101,50 @@ impl MembershipItem {
     }
 }
 
+/// A teacher, and how many live courses name them (written by course transactions only; a
+/// teacher write leaves it alone).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TeacherItem {
     pub pk: String,
     pub sk: String,
-    pub gsi1pk: String,
-    pub gsi1sk: String,
     pub teacher: Teacher,
+    #[serde(default)]
+    pub refs: i64,
 }
 
-impl TeacherItem {
-    pub fn new(teacher: Teacher) -> Self {
-        TeacherItem {
-            pk: keys::teacher_pk(&teacher.id),
-            sk: keys::TEACHER_SK.to_owned(),
-            gsi1pk: keys::ALL_TEACHERS.to_owned(),
-            gsi1sk: teacher.id.to_string(),
-            teacher,
-        }
-    }
-}
-
+/// A set, and how many live courses name it directly.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SetItem {
     pub pk: String,
     pub sk: String,
-    pub gsi1pk: String,
-    pub gsi1sk: String,
     pub set: OaiSet,
+    #[serde(default)]
+    pub refs: i64,
 }
 
-impl SetItem {
-    pub fn new(set: OaiSet) -> Self {
-        SetItem {
-            pk: keys::set_pk(&set.spec),
-            sk: keys::SET_SK.to_owned(),
-            gsi1pk: keys::ALL_SETS.to_owned(),
-            gsi1sk: set.spec.to_string(),
-            set,
-        }
-    }
-}
-
-/// Written once by `create_table`: when the catalog began, the earliest datestamp of an
-/// empty repository.
-#[derive(Debug, Serialize, Deserialize)]
+/// The catalog's own facts: when it began (written by `create_table`; the earliest datestamp
+/// of an empty repository) and the harvest horizon (written by the first page of every list).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct MetaItem {
-    pub pk: String,
-    pub sk: String,
+    #[serde(default)]
+    pub created: Option<Datestamp>,
+    #[serde(default)]
+    pub horizon: Option<Datestamp>,
+}
+
+/// The meta item as `create_table` first writes it.
+#[derive(Debug, Serialize)]
+pub struct NewMetaItem {
+    pub pk: &'static str,
+    pub sk: &'static str,
     pub created: Datestamp,
 }
 
-impl MetaItem {
+impl NewMetaItem {
     pub fn new(created: Datestamp) -> Self {
-        MetaItem {
-            pk: keys::META_PK.to_owned(),
-            sk: keys::META_SK.to_owned(),
+        NewMetaItem {
+            pk: keys::META_PK,
+            sk: keys::META_SK,
             created,
         }
     }
@@ -152,6 +156,12 @@ pub fn key(pk: String, sk: &str) -> Item {
         (keys::PK.to_owned(), AttributeValue::S(pk)),
         (keys::SK.to_owned(), AttributeValue::S(sk.to_owned())),
     ])
+}
+
+/// A value as an attribute (a map for a struct).
+pub fn to_attr<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode attribute: {e}")))
 }
 
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {

@@ -11,11 +11,16 @@
 //!
 //! A course has one membership item for each of its sets and each of their ancestors, so
 //! "the set and everything below it" is one range of one index partition. The order key is
-//! [`pokeco_core::keys::order_key`], the same order the embedded store pages in.
+//! [`pokeco_core::order::order_key`], the same order the embedded store pages in. Teacher and
+//! set items count the live courses that name them (`refs`), so a delete can be conditional
+//! on nobody naming them; the meta item holds the harvest horizon.
 
 use pokeco_core::catalog::{CourseId, SetSpec, TeacherId};
-use pokeco_core::keys::{COURSE_PREFIX, SET_PREFIX, TEACHER_PREFIX};
 use pokeco_core::Datestamp;
+
+pub const COURSE_PREFIX: &str = "COURSE#";
+pub const TEACHER_PREFIX: &str = "TEACHER#";
+pub const SET_PREFIX: &str = "SET#";
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -28,6 +33,11 @@ pub const TEACHER_SK: &str = "TEACHER";
 pub const SET_SK: &str = "SET";
 pub const META_PK: &str = "META";
 pub const META_SK: &str = "META";
+
+/// Attribute of teacher and set items: how many live courses name them.
+pub const REFS: &str = "refs";
+/// Attribute of the meta item: the harvest horizon (a datestamp; its text sorts like time).
+pub const HORIZON: &str = "horizon";
 
 /// Index partition of every course in datestamp order.
 pub const ALL_COURSES: &str = "COURSES";
@@ -71,13 +81,13 @@ pub fn order_key_upper(d: Datestamp) -> String {
 }
 
 fn seconds(d: Datestamp) -> i64 {
-    // The offset pokeco_core::keys::order_key uses; a test holds the two together.
+    // The offset pokeco_core::order::order_key uses; a test holds the two together.
     d.unix() - Datestamp::MIN.unix()
 }
 
 #[cfg(test)]
 mod tests {
-    use pokeco_core::keys::order_key;
+    use pokeco_core::order::order_key;
 
     use super::*;
 

@@ -1,14 +1,16 @@
 //! AWS adapters of pok-eco: the catalog on one DynamoDB table ([`DynamoStore`]), the table's
-//! creation, the SDK configuration and secrets from SSM Parameter Store.
+//! creation, and the SDK configuration. Lambda start-up lives in `pokeco-lambda`, so the
+//! `pokeco` command line links none of it.
 
 mod config;
+mod course_write;
+mod errors;
 mod items;
 pub mod keys;
-pub mod lambda;
-pub mod secrets;
+mod reads;
 mod store;
 mod table;
 
 pub use config::load_config;
-pub use store::DynamoStore;
+pub use store::{DynamoStore, DEFAULT_LIST_LAG_SECONDS};
 pub use table::create_table;

@@ -11,9 +11,9 @@ use aws_sdk_dynamodb::Client;
 use pokeco_core::store::{StoreError, StoreResult};
 use pokeco_core::Datestamp;
 
-use crate::items::{to_item, MetaItem};
+use crate::errors::failed;
+use crate::items::{to_item, NewMetaItem};
 use crate::keys;
-use crate::store::unavailable;
 
 /// How long to wait for a new table to become active (real DynamoDB: seconds).
 const ACTIVE_WAIT: Duration = Duration::from_secs(120);
@@ -27,14 +27,14 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
             .attribute_name(n)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(build)
+            .map_err(crate::errors::build)
     };
     let key = |n: &str, t: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(n)
             .key_type(t)
             .build()
-            .map_err(build)
+            .map_err(crate::errors::build)
     };
     let gsi = GlobalSecondaryIndex::builder()
         .index_name(keys::GSI1)
@@ -46,7 +46,7 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
                 .build(),
         )
         .build()
-        .map_err(build)?;
+        .map_err(crate::errors::build)?;
     let created = client
         .create_table()
         .table_name(name)
@@ -65,14 +65,14 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_in_use_exception()) => {}
-        Err(e) => return Err(unavailable(e)),
+        Err(e) => return Err(failed(e)),
     }
     wait_until_active(client, name).await?;
 
     let meta = client
         .put_item()
         .table_name(name)
-        .set_item(Some(to_item(&MetaItem::new(Datestamp::now()))?))
+        .set_item(Some(to_item(&NewMetaItem::new(Datestamp::now()))?))
         .condition_expression("attribute_not_exists(#pk)")
         .expression_attribute_names("#pk", keys::PK)
         .send()
@@ -85,7 +85,7 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
         {
             Ok(())
         }
-        Err(e) => Err(unavailable(e)),
+        Err(e) => Err(failed(e)),
     }
 }
 
@@ -98,7 +98,7 @@ async fn wait_until_active(client: &Client, name: &str) -> StoreResult<()> {
             .table_name(name)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(failed)?;
         let table = out.table;
         let active =
             table.as_ref().and_then(|t| t.table_status.as_ref()) == Some(&TableStatus::Active);
@@ -123,8 +123,4 @@ async fn wait_until_active(client: &Client, name: &str) -> StoreResult<()> {
         tokio::time::sleep(step).await;
         waited += step;
     }
-}
-
-fn build(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Unavailable(format!("invalid DynamoDB request: {e}"))
 }

@@ -1,6 +1,6 @@
 //! Embedded adapters of pok-eco on SQLite: the catalog store behind `pokeco serve` and the
 //! command line. One file in the data folder, no server.
 
-mod catalog;
+mod store;
 
-pub use catalog::SqliteStore;
+pub use store::{SqliteStore, SCHEMA_VERSION};

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use crate::catalog_service::Written;
+use pokeco_core::catalog::service::Written;
 
 /// 201 for a new record, 200 for a replaced one.
 fn written<T: Serialize>(w: Written<T>) -> Response {

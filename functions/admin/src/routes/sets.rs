@@ -10,39 +10,58 @@ use serde_json::{json, Value};
 
 use super::written;
 use crate::extract::{JsonDoc, PathParam};
-use crate::{AdminError, Shared};
+use crate::{AdminError, AdminState};
 
 /// Every one, under a key of its own so that paging can be added without breaking clients.
-pub(crate) async fn list(State(s): State<Arc<Shared>>) -> Result<Json<Value>, AdminError> {
-    Ok(Json(json!({"sets": s.service.list_sets().await?})))
+pub(crate) async fn list(State(s): State<Arc<AdminState>>) -> Result<Json<Value>, AdminError> {
+    Ok(Json(
+        json!({"sets": s.catalog.list_sets().await.map_err(AdminError::from)?}),
+    ))
 }
 
 pub(crate) async fn create(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<AdminState>>,
     JsonDoc(doc): JsonDoc,
 ) -> Result<Response, AdminError> {
-    Ok(written(s.service.put_set(&doc, None).await?))
+    Ok(written(
+        s.catalog
+            .put_set(&doc, None)
+            .await
+            .map_err(AdminError::from)?,
+    ))
 }
 
 pub(crate) async fn put(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<AdminState>>,
     PathParam(spec): PathParam,
     JsonDoc(doc): JsonDoc,
 ) -> Result<Response, AdminError> {
-    Ok(written(s.service.put_set(&doc, Some(&spec)).await?))
+    Ok(written(
+        s.catalog
+            .put_set(&doc, Some(&spec))
+            .await
+            .map_err(AdminError::from)?,
+    ))
 }
 
 pub(crate) async fn get(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<AdminState>>,
     PathParam(spec): PathParam,
 ) -> Result<Json<OaiSet>, AdminError> {
-    Ok(Json(s.service.get_set(&spec).await?))
+    Ok(Json(
+        s.catalog.get_set(&spec).await.map_err(AdminError::from)?,
+    ))
 }
 
 /// A hard delete, refused (409) while a live course names it.
 pub(crate) async fn delete(
-    State(s): State<Arc<Shared>>,
+    State(s): State<Arc<AdminState>>,
     PathParam(spec): PathParam,
 ) -> Result<Json<OaiSet>, AdminError> {
-    Ok(Json(s.service.delete_set(&spec).await?))
+    Ok(Json(
+        s.catalog
+            .delete_set(&spec)
+            .await
+            .map_err(AdminError::from)?,
+    ))
 }

@@ -68,9 +68,14 @@ string_newtype!(
     check_teacher_id
 );
 string_newtype!(
-    /// A lower-case ISO 639-1 code.
+    /// A lower-case ISO 639-1 code (one of [`ISO_639_1`]).
     Lang,
     check_lang
+);
+string_newtype!(
+    /// An absolute `http` or `https` URL with a host and nothing a URL must percent-encode.
+    HttpUrl,
+    check_http_url
 );
 string_newtype!(
     /// An OAI-PMH setSpec: `[A-Za-z0-9_.!~*'()-]+` segments joined by `:`.
@@ -85,7 +90,17 @@ fn key_part_ok(p: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~' | b'%'))
 }
 
+/// The longest course id accepted, in bytes: DynamoDB keys are at most 2 KB and a resumption
+/// token carries one id, so ids are bounded well below both.
+pub const MAX_COURSE_ID_BYTES: usize = 255;
+
 fn check_course_id(s: &str) -> Result<(), Invalid> {
+    if s.len() > MAX_COURSE_ID_BYTES {
+        return Err(Invalid(format!(
+            "a course id is at most {MAX_COURSE_ID_BYTES} bytes, this one has {}",
+            s.len()
+        )));
+    }
     let parts: Vec<&str> = match s.strip_prefix("course-v1:") {
         Some(rest) => rest.split('+').collect(),
         None => s.split('/').collect(),
@@ -113,8 +128,25 @@ fn check_teacher_id(s: &str) -> Result<(), Invalid> {
     }
 }
 
+/// ISO 639-1, the two-letter codes (from the iso-codes tables; `bh` kept for old records).
+/// Sorted, for a binary search.
+pub const ISO_639_1: &[&str] = &[
+    "aa", "ab", "ae", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be", "bg", "bh",
+    "bi", "bm", "bn", "bo", "br", "bs", "ca", "ce", "ch", "co", "cr", "cs", "cu", "cv", "cy", "da",
+    "de", "dv", "dz", "ee", "el", "en", "eo", "es", "et", "eu", "fa", "ff", "fi", "fj", "fo", "fr",
+    "fy", "ga", "gd", "gl", "gn", "gu", "gv", "ha", "he", "hi", "ho", "hr", "ht", "hu", "hy", "hz",
+    "ia", "id", "ie", "ig", "ii", "ik", "io", "is", "it", "iu", "ja", "jv", "ka", "kg", "ki", "kj",
+    "kk", "kl", "km", "kn", "ko", "kr", "ks", "ku", "kv", "kw", "ky", "la", "lb", "lg", "li", "ln",
+    "lo", "lt", "lu", "lv", "mg", "mh", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "na", "nb",
+    "nd", "ne", "ng", "nl", "nn", "no", "nr", "nv", "ny", "oc", "oj", "om", "or", "os", "pa", "pi",
+    "pl", "ps", "pt", "qu", "rm", "rn", "ro", "ru", "rw", "sa", "sc", "sd", "se", "sg", "si", "sk",
+    "sl", "sm", "sn", "so", "sq", "sr", "ss", "st", "su", "sv", "sw", "ta", "te", "tg", "th", "ti",
+    "tk", "tl", "tn", "to", "tr", "ts", "tt", "tw", "ty", "ug", "uk", "ur", "uz", "ve", "vi", "vo",
+    "wa", "wo", "xh", "yi", "yo", "za", "zh", "zu",
+];
+
 fn check_lang(s: &str) -> Result<(), Invalid> {
-    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_lowercase()) {
+    if ISO_639_1.binary_search(&s).is_ok() {
         Ok(())
     } else {
         Err(Invalid(format!(
@@ -140,6 +172,84 @@ fn check_set_spec(s: &str) -> Result<(), Invalid> {
         Err(Invalid(format!(
             "{s:?} is not a setSpec (segments of A-Z a-z 0-9 _ . ! ~ * ' ( ) - joined by ':')"
         )))
+    }
+}
+
+/// Checks an absolute `http`/`https` URL strictly: a host, an optional numeric port, and no
+/// character that a URL must percent-encode.
+fn check_http_url(s: &str) -> Result<(), Invalid> {
+    url_problem(s).map_or(Ok(()), |why| Err(Invalid(why.to_owned())))
+}
+
+fn url_problem(s: &str) -> Option<&'static str> {
+    const NOT_HTTP: &str = "must be an absolute http or https URL";
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Some(NOT_HTTP);
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Some(NOT_HTTP);
+    }
+    if s.chars().any(|ch| {
+        ch.is_whitespace()
+            || ch.is_control()
+            || matches!(ch, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+    }) {
+        return Some(
+            "contains a character that must be percent-encoded in a URL (space, quote, \
+             backslash, control, ...)",
+        );
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let port = if let Some(v6) = host_port.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return Some("has an unterminated [IPv6] host");
+        };
+        let hex = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
+        if !addr.contains(':') || !addr.bytes().all(hex) {
+            return Some("has an invalid [IPv6] host");
+        }
+        match after {
+            "" => None,
+            p => match p.strip_prefix(':') {
+                Some(p) => Some(p),
+                None => return Some("has junk after the [IPv6] host"),
+            },
+        }
+    } else {
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        };
+        if host.is_empty() || host.contains(['[', ']', '@', ':']) {
+            return Some("has no valid host");
+        }
+        port
+    };
+    match port {
+        Some(p)
+            if !p.is_empty()
+                && (!p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().is_err()) =>
+        {
+            Some("has an invalid port")
+        }
+        _ => None,
+    }
+}
+
+impl HttpUrl {
+    /// Whether the URL's path ends like a raster image ECO's harvester can read.
+    pub fn has_raster_extension(&self) -> bool {
+        let before_query = self.0.split(['?', '#']).next().unwrap_or_default();
+        let lower = before_query.to_ascii_lowercase();
+        [".png", ".jpg", ".jpeg", ".gif"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+    }
+
+    /// Whether the URL has a query or a fragment (a base URL must have neither).
+    pub fn has_query_or_fragment(&self) -> bool {
+        self.0.contains(['?', '#'])
     }
 }
 
@@ -261,9 +371,71 @@ mod tests {
             "a/b/c/d",
             "course-v1:a+b+c d",
             "a/b/\n",
+            &format!("a/b/{}", "c".repeat(252)),
         ] {
             assert!(bad.parse::<CourseId>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn course_ids_are_bounded() {
+        let longest = format!("a/b/{}", "c".repeat(MAX_COURSE_ID_BYTES - 4));
+        assert!(longest.parse::<CourseId>().is_ok());
+        assert!(format!("{longest}c").parse::<CourseId>().is_err());
+    }
+
+    #[test]
+    fn languages_are_iso_639_1() {
+        assert!(
+            ISO_639_1.windows(2).all(|w| w[0] < w[1]),
+            "sorted for the search"
+        );
+        assert_eq!(ISO_639_1.len(), 184);
+        for ok in ["en", "it", "zu"] {
+            assert!(ok.parse::<Lang>().is_ok(), "{ok}");
+        }
+        for bad in ["EN", "xx", "eng", "e", ""] {
+            assert!(bad.parse::<Lang>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn http_urls() {
+        for ok in [
+            "https://x.org",
+            "http://x.org/",
+            "HTTPS://x.org:8443/a?b=c#d",
+            "https://user@x.org/p",
+            "http://[::1]:3000/x",
+            "https://ex%C3%A4mple.org/caf%C3%A9",
+            "https://exämple.org/café",
+        ] {
+            assert!(ok.parse::<HttpUrl>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "x.org",
+            "/courses/a",
+            "ftp://x.org/",
+            "javascript:alert(1)",
+            "https:/x.org",
+            "https://",
+            "https:///path",
+            "https://x.org:port/",
+            "https://x.org:99999/",
+            "https://x .org/",
+            "https://x.org/a b",
+            "https://x.org/\"q\"",
+            "https://x.org/a\\b",
+            "https://[::1/",
+            "https://[zz]/",
+            "https://@/",
+        ] {
+            assert!(bad.parse::<HttpUrl>().is_err(), "{bad}");
+        }
+        let img: HttpUrl = "https://x.org/a.JPG?v=2".parse().unwrap();
+        assert!(img.has_raster_extension());
+        let page: HttpUrl = "https://x.org/a.svg".parse().unwrap();
+        assert!(!page.has_raster_extension());
     }
 
     #[test]

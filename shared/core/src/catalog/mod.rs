@@ -1,12 +1,19 @@
-//! The course catalog: the public JSON format, its types and validation.
+//! The course catalog: the public JSON format, its types, validation, and the service that
+//! applies the catalog's rules over the store port.
 
 mod ids;
 mod model;
+pub mod service;
 mod validate;
 
-pub use ids::{CourseId, InterestArea, Invalid, Lang, SetSpec, TeacherId};
+pub use ids::{
+    CourseId, HttpUrl, InterestArea, Invalid, Lang, SetSpec, TeacherId, ISO_639_1,
+    MAX_COURSE_ID_BYTES,
+};
 pub use model::{Course, CourseRecord, LangMap, LearningTime, OaiSet, Teacher};
+pub use service::{CatalogError, CatalogService};
 pub use validate::{
-    parse_json, referenced_teachers, validate_course, validate_set, validate_teacher, Issue, Known,
-    Problem, Rejection, Validated, Warning, MAX_LIST_LEN, MAX_STRING_BYTES,
+    parse_json, referenced_sets, referenced_teachers, validate_course, validate_set,
+    validate_teacher, Issue, Known, Problem, Rejection, Validated, Warning, MAX_DOCUMENT_BYTES,
+    MAX_LIST_LEN, MAX_MEMBERSHIPS, MAX_SETS, MAX_STRING_BYTES, MAX_TEACHERS,
 };

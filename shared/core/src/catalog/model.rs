@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{CourseId, InterestArea, Invalid, Lang, SetSpec, TeacherId};
+use super::ids::{CourseId, HttpUrl, InterestArea, Invalid, Lang, SetSpec, TeacherId};
 use crate::datestamp::Datestamp;
 
 /// Text in several languages, keyed by language (rendered in key order).
@@ -31,6 +31,13 @@ impl TryFrom<String> for LearningTime {
                 "{s:?} is not an ISO 8601 duration P[nY][nM][nD][T[nH][nM]] (no weeks, no seconds)"
             )))
         }
+    }
+}
+
+impl std::str::FromStr for LearningTime {
+    type Err = Invalid;
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        Self::try_from(s.to_owned())
     }
 }
 
@@ -74,16 +81,19 @@ fn is_eco_duration(s: &str) -> bool {
 
 /// A course as an operator enters it. Its `course_id` is the LOM entry and the progress id;
 /// `<prefix><course_id>` is its OAI identifier.
+///
+/// The catalog types read stored records leniently (unknown fields are ignored), so a record
+/// written by a newer release still reads during a rollback; documents from the API are held
+/// to the exact format by validation, which refuses unknown fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Course {
     pub course_id: CourseId,
     pub title: LangMap,
     pub description: LangMap,
     pub languages: Vec<Lang>,
-    pub url: String,
+    pub url: HttpUrl,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub image: Option<HttpUrl>,
     pub organizers: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub teachers: Vec<TeacherId>,
@@ -113,13 +123,12 @@ pub struct CourseRecord {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Teacher {
     pub id: TeacherId,
     pub first_name: String,
     pub last_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
+    pub image: Option<HttpUrl>,
     #[serde(default)]
     pub descriptions: LangMap,
 }
@@ -136,7 +145,6 @@ impl Teacher {
 
 /// An OAI-PMH set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct OaiSet {
     pub spec: SetSpec,
     pub name: String,
@@ -164,6 +172,22 @@ mod tests {
         ] {
             assert!(!is_eco_duration(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn stored_records_with_fields_of_a_newer_release_still_read() {
+        let c: Course = serde_json::from_value(serde_json::json!({
+            "course_id": "a/b/c", "title": {"en": "t"}, "description": {"en": "d"},
+            "languages": ["en"], "url": "https://x.org/", "organizers": ["o"],
+            "interest_area": "ECO:TS", "grade_cutoffs": {"pass": 0.5}
+        }))
+        .unwrap();
+        assert_eq!(c.course_id.as_str(), "a/b/c");
+        let t: Teacher = serde_json::from_value(serde_json::json!({
+            "id": "t", "first_name": "A", "last_name": "B", "pronouns": "she"
+        }))
+        .unwrap();
+        assert_eq!(t.full_name(), "A B");
     }
 
     #[test]

@@ -162,7 +162,7 @@ fn write_lom(w: &mut XmlWriter, c: &Course, prefix: &OaiPrefix, teachers: &Teach
     }
     if let Some(image) = &c.image {
         w.open("eco:courseImage", &[]);
-        w.leaf("eco:courseUrl", &[], image);
+        w.leaf("eco:courseUrl", &[], image.as_str());
         w.close("eco:courseImage");
     }
     w.close("lom:general");
@@ -177,7 +177,7 @@ fn write_lom(w: &mut XmlWriter, c: &Course, prefix: &OaiPrefix, teachers: &Teach
     w.close("lom:lifeCycle");
 
     w.open("lom:technical", &[]);
-    w.leaf("lom:location", &[], &c.url);
+    w.leaf("lom:location", &[], c.url.as_str());
     w.close("lom:technical");
 
     if let Some(duration) = &c.typical_learning_time {
@@ -225,7 +225,7 @@ fn write_dc(w: &mut XmlWriter, c: &Course, changed: Datestamp, teachers: &Teache
     }
     w.leaf("dc:date", &[], &c.start.unwrap_or(changed).day());
     w.leaf("dc:type", &[], "MOOC");
-    w.leaf("dc:identifier", &[], &c.url);
+    w.leaf("dc:identifier", &[], c.url.as_str());
     for lang in &c.languages {
         w.leaf("dc:language", &[], lang.as_str());
     }

@@ -87,7 +87,16 @@ impl MetadataFormat {
         }
     }
 
+    /// The format of a metadataPrefix: `badArgument` for text outside the schema's pattern
+    /// for prefixes (it could not be echoed in `<request>`), `cannotDisseminateFormat` for a
+    /// well-formed prefix this repository does not serve.
     pub fn from_prefix(prefix: &str) -> Result<Self, OaiError> {
+        if !is_schema_prefix(prefix) {
+            return Err(OaiError::bad_argument(format!(
+                "{} is not a metadataPrefix (letters, digits and - _ . ! ~ * ' ( ))",
+                truncate(prefix)
+            )));
+        }
         Self::ALL
             .into_iter()
             .find(|f| f.prefix() == prefix)
@@ -98,6 +107,68 @@ impl MetadataFormat {
                 )
             })
     }
+}
+
+/// OAI-PMH.xsd's `metadataPrefixType`: `[A-Za-z0-9\-_\.!~\*'\(\)]+`.
+fn is_schema_prefix(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+                )
+        })
+}
+
+/// Whether `<request identifier="...">` may carry this value: `xs:anyURI` as the schema
+/// validators read it. Conservative: a scheme then a path of URI characters with valid
+/// escapes (every OAI identifier), or a relative path; anything else is left out of the echo.
+pub fn is_echoable_uri(s: &str) -> bool {
+    let (body, fragment) = s.split_once('#').unwrap_or((s, ""));
+    if !uri_chars_ok(fragment) || body.starts_with("//") {
+        return false;
+    }
+    let first_segment = body.split(['/', '?']).next().unwrap_or_default();
+    match first_segment.split_once(':') {
+        Some((scheme, _)) => {
+            let rest = &body[scheme.len() + 1..];
+            let scheme_ok = scheme
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_alphabetic)
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+            scheme_ok && !rest.starts_with("//") && uri_chars_ok(rest)
+        }
+        None => uri_chars_ok(body),
+    }
+}
+
+/// Whether every character is one a URI path, query or fragment may hold unescaped, and every
+/// `%` starts a valid escape.
+fn uri_chars_ok(p: &str) -> bool {
+    let b = p.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = |at: usize| b.get(at).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            c if c.is_ascii_alphanumeric() => {}
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b':' | b'@' | b'/' | b'?' => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
 }
 
 /// ListIdentifiers and ListRecords share arguments, paging and tokens.
@@ -439,6 +510,42 @@ mod tests {
             ErrorCode::BadArgument
         );
         assert!(req("verb=ListRecords&metadataPrefix=oai_dc&set=EcoBase:sub").is_ok());
+    }
+
+    #[test]
+    fn prefixes_outside_the_schema_pattern_are_bad_arguments() {
+        let q = "verb=ListRecords&metadataPrefix=oai:dc";
+        assert_eq!(code(q), ErrorCode::BadArgument);
+        let q = "verb=ListRecords&metadataPrefix=oai_x";
+        assert_eq!(code(q), ErrorCode::CannotDisseminateFormat);
+        let q = "verb=GetRecord&identifier=oai:a:b&metadataPrefix=a%20b";
+        assert_eq!(code(q), ErrorCode::BadArgument);
+    }
+
+    #[test]
+    fn identifiers_echoed_only_when_the_schema_takes_them_as_uris() {
+        for ok in [
+            "oai:pok.example.org:course-v1:Org+C1+2024",
+            "oai:x.org:Polimi/FIS101/2015_M9",
+            "oai:x:a%2Fb",
+            "relative/path",
+            "a",
+            "urn:x#frag",
+        ] {
+            assert!(is_echoable_uri(ok), "{ok}");
+        }
+        for bad in [
+            "%zz<",
+            "oai:x:%2",
+            "a b",
+            "oai:x:<y>",
+            "1oai:x",
+            "a#b#c",
+            "oai://x:y",
+            "\\",
+        ] {
+            assert!(!is_echoable_uri(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -1,19 +1,28 @@
 //! Answers one OAI-PMH request: parse, consult the store through its port, render. The only
-//! failure that is not an OAI-PMH `<error>` is the store's own (the caller answers 503).
+//! failure that is not an OAI-PMH `<error>` is the store's own (the caller answers it as
+//! `pokeco-http` maps store errors).
+//!
+//! Incremental harvests: a list is frozen at its *horizon*, the first request's time less the
+//! store's list lag. The store dates every later change at or after the horizon, and every
+//! page of the list gives the horizon as its responseDate, so a harvester that continues
+//! `from` the responseDate misses no change (README, "Incremental harvests").
 
 use std::collections::HashSet;
 
 use super::args::ArgsError;
 use super::metadata::{write_metadata, Teachers};
 use super::render::{self, TokenAttrs};
-use super::request::{self, ErrorCode, ListArgs, ListVerb, MetadataFormat, OaiError, OaiRequest};
+use super::request::{
+    self, is_echoable_uri, ErrorCode, ListArgs, ListVerb, MetadataFormat, OaiError, OaiRequest,
+};
 use super::settings::OaiSettings;
 use super::token::{self, TokenError, TokenState};
 use super::xml::XmlWriter;
 use crate::catalog::{CourseId, CourseRecord, OaiSet};
 use crate::datestamp::Datestamp;
-use crate::keys::Position;
+use crate::order::Position;
 use crate::store::{CatalogStore, RecordQuery, StoreError};
+use crate::RESPONSE_BYTE_BUDGET;
 
 /// What every part of an answer needs: the settings, this endpoint's URL (`<request>`,
 /// Identify's baseURL) and the clock.
@@ -23,8 +32,37 @@ struct Ctx<'a> {
     now: Datestamp,
 }
 
+/// Why a verb did not produce its answer: an OAI-PMH error (a 200 answer of its own) or the
+/// store's failure.
+enum Failure {
+    Oai(OaiError),
+    Store(StoreError),
+}
+
+impl From<OaiError> for Failure {
+    fn from(e: OaiError) -> Self {
+        Self::Oai(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// A verb's result before the list verbs are paged: either a finished document, or the
+/// state of a list to page (resumed when it has a position).
+enum Outcome {
+    Done(String),
+    List(TokenState),
+}
+
 /// The answer to a request, ready to send with status 200 as `text/xml`. `endpoint` is the
 /// URL the request reached (the configured base URL's `/oai`, or one built from the request).
+///
+/// # Errors
+/// The store's error, when it failed; every protocol error is an answer.
 pub async fn respond(
     store: &dyn CatalogStore,
     settings: &OaiSettings,
@@ -41,61 +79,73 @@ pub async fn respond(
         Ok(args) => args,
         Err(e) => {
             let e = OaiError::new(ErrorCode::BadArgument, e.to_string());
-            return Ok(error_document(ctx, None, &e));
+            return Ok(error_document(ctx, None, &e, now));
         }
     };
+    let echo = echoable(&args);
     let req = match request::parse(&args) {
         Ok(req) => req,
-        Err(e) => {
-            let echo = e.code.echoes_arguments().then_some(args.as_slice());
-            return Ok(error_document(ctx, echo, &e));
-        }
+        Err(e) => return Ok(error_document(ctx, Some(&echo), &e, now)),
     };
     let outcome = match &req {
-        OaiRequest::Identify => identify(store, ctx, &args).await?,
+        OaiRequest::Identify => identify(store, ctx, &echo).await,
         OaiRequest::ListMetadataFormats { identifier } => {
-            list_metadata_formats(store, ctx, &args, identifier.as_deref()).await?
+            list_metadata_formats(store, ctx, &echo, identifier.as_deref()).await
         }
         OaiRequest::ListSets { resumption_token } => {
-            list_sets(store, ctx, &args, resumption_token.is_some()).await?
+            list_sets(store, ctx, &echo, resumption_token.is_some()).await
         }
         OaiRequest::GetRecord { identifier, format } => {
-            get_record(store, ctx, &args, identifier, *format).await?
+            get_record(store, ctx, &echo, identifier, *format).await
         }
-        OaiRequest::List { verb, args: list } => first_page_state(store, *verb, list, now)
-            .await?
+        OaiRequest::List { verb, args: list } => first_page_state(store, ctx, *verb, list)
+            .await
             .map(Outcome::List),
         OaiRequest::Resume {
             verb,
             token,
             prefix,
-        } => resume_state(ctx, *verb, token, prefix.as_deref()).map(Outcome::List),
+        } => resume_state(ctx, *verb, token, prefix.as_deref())
+            .map(Outcome::List)
+            .map_err(Failure::from),
     };
-    match outcome {
+    let answer = match outcome {
         Ok(Outcome::Done(body)) => Ok(body),
-        Ok(Outcome::List(state)) => list(store, ctx, &args, state).await,
-        Err(e) => {
-            let echo = e.code.echoes_arguments().then_some(args.as_slice());
-            Ok(error_document(ctx, echo, &e))
-        }
+        Ok(Outcome::List(state)) => list(store, ctx, &echo, state).await,
+        Err(failure) => Err(failure),
+    };
+    match answer {
+        Ok(body) => Ok(body),
+        Err(Failure::Store(e)) => Err(e),
+        Err(Failure::Oai(e)) => Ok(error_document(ctx, Some(&echo), &e, now)),
     }
 }
 
-/// A verb's result before the list verbs are paged: either a finished document, or the
-/// state of a list to page (resumed when it has a position).
-enum Outcome {
-    Done(String),
-    List(TokenState),
+/// The arguments `<request>` may echo: all but an identifier the schema would not take as a
+/// URI (the protocol's own errors decide whether anything is echoed at all).
+fn echoable(args: &[(String, String)]) -> Vec<(String, String)> {
+    args.iter()
+        .filter(|(k, v)| k != "identifier" || is_echoable_uri(v))
+        .cloned()
+        .collect()
 }
 
-type Answer = Result<Result<Outcome, OaiError>, StoreError>;
-
-fn error_document(ctx: &Ctx<'_>, echo: Option<&[(String, String)]>, e: &OaiError) -> String {
-    render::document(ctx.endpoint, ctx.now, echo, 1024, |w| render::error(w, e))
+fn error_document(
+    ctx: &Ctx<'_>,
+    echo: Option<&[(String, String)]>,
+    e: &OaiError,
+    response_date: Datestamp,
+) -> String {
+    let echo = echo.filter(|_| e.code.echoes_arguments());
+    render::document(ctx.endpoint, response_date, echo, 1024, |w| {
+        render::error(w, e)
+    })
 }
+
+type Answer = Result<Outcome, Failure>;
 
 fn done(doc: String) -> Answer {
-    Ok(Ok(Outcome::Done(doc)))
+    Ok(Outcome::Done(doc))
 }
 
 async fn identify(store: &dyn CatalogStore, ctx: &Ctx<'_>, args: &[(String, String)]) -> Answer {
@@ -155,13 +205,14 @@ async fn find_record(
     store: &dyn CatalogStore,
     settings: &OaiSettings,
     identifier: &str,
-) -> Result<Result<CourseRecord, OaiError>, StoreError> {
+) -> Result<CourseRecord, Failure> {
     let record = match course_id_of(settings, identifier) {
         Some(id) => store.get_course(&id).await?,
         None => None,
     };
-    Ok(record
-        .ok_or_else(|| OaiError::new(ErrorCode::IdDoesNotExist, "no record has this identifier")))
+    record.ok_or_else(|| {
+        OaiError::new(ErrorCode::IdDoesNotExist, "no record has this identifier").into()
+    })
 }
 
 async fn list_metadata_formats(
@@ -172,9 +223,7 @@ async fn list_metadata_formats(
 ) -> Answer {
     if let Some(identifier) = identifier {
         // Every record is available in every format; only its existence is checked.
-        if let Err(e) = find_record(store, ctx.settings, identifier).await? {
-            return Ok(Err(e));
-        }
+        find_record(store, ctx.settings, identifier).await?;
     }
     done(render::document(
         ctx.endpoint,
@@ -207,14 +256,15 @@ async fn list_sets(
 ) -> Answer {
     if has_token {
         // The set list always comes whole, so no token of ours can resume it.
-        return Ok(Err(OaiError::new(
+        return Err(OaiError::new(
             ErrorCode::BadResumptionToken,
             "ListSets is never paged by this repository",
-        )));
+        )
+        .into());
     }
     let sets: Vec<OaiSet> = store.list_sets().await?;
     if sets.is_empty() {
-        return Ok(Err(no_set_hierarchy()));
+        return Err(no_set_hierarchy().into());
     }
     done(render::document(
         ctx.endpoint,
@@ -279,11 +329,7 @@ async fn get_record(
     identifier: &str,
     format: MetadataFormat,
 ) -> Answer {
-    let record = match find_record(store, ctx.settings, identifier).await? {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
-    };
-    let records = [record];
+    let records = [find_record(store, ctx.settings, identifier).await?];
     let teachers = teachers_of(store, &records).await?;
     done(render::document(
         ctx.endpoint,
@@ -298,28 +344,32 @@ async fn get_record(
     ))
 }
 
-/// The state of a first list request: the upper bound is frozen now, so the list ends even
-/// while courses change. A set filter needs a set hierarchy to exist.
+/// The state of a first list request. Its horizon is now less the store's list lag, raised
+/// in the store first so that no later change is dated before it; the upper bound is frozen
+/// at it, so the list ends even while courses change. A set filter needs a set hierarchy.
 async fn first_page_state(
     store: &dyn CatalogStore,
+    ctx: &Ctx<'_>,
     verb: ListVerb,
     args: &ListArgs,
-    now: Datestamp,
-) -> Result<Result<TokenState, OaiError>, StoreError> {
+) -> Result<TokenState, Failure> {
     if args.set.is_some() && store.list_sets().await?.is_empty() {
-        return Ok(Err(no_set_hierarchy()));
+        return Err(no_set_hierarchy().into());
     }
-    Ok(Ok(TokenState {
+    let horizon = ctx.now.saturating_add(-i64::from(store.list_lag_seconds()));
+    store.advance_horizon(horizon).await?;
+    Ok(TokenState {
         verb,
         format: args.format,
         set: args.set.clone(),
         from: args.from,
-        until: args.until.unwrap_or(now),
+        until: args.until.map_or(horizon, |u| u.min(horizon)),
+        horizon,
         after: None,
         cursor: 0,
         complete_list_size: None,
-        expires: now,
-    }))
+        expires: ctx.now,
+    })
 }
 
 fn resume_state(
@@ -356,12 +406,14 @@ fn resume_state(
     Ok(state)
 }
 
+/// One page of a list: up to the page size, and no more than the response byte budget (a
+/// page stops after the record that crosses it, and the token resumes after that record).
 async fn list(
     store: &dyn CatalogStore,
     ctx: &Ctx<'_>,
     args: &[(String, String)],
     state: TokenState,
-) -> Result<String, StoreError> {
+) -> Result<String, Failure> {
     let resumed = state.after.is_some();
     let mut query = RecordQuery {
         from: state.from,
@@ -373,33 +425,16 @@ async fn list(
     let page = store.page_courses(&query).await?;
     if page.records.is_empty() {
         let e = OaiError::new(ErrorCode::NoRecordsMatch, "no record matches the arguments");
-        return Ok(error_document(ctx, Some(args), &e));
+        return Ok(error_document(ctx, Some(args), &e, state.horizon));
     }
-    let returned = state.cursor + page.records.len() as u64;
     let complete_list_size = match (state.complete_list_size, resumed, page.more) {
         (Some(n), _, _) => Some(n),
-        (None, false, false) => Some(returned),
+        (None, false, false) => Some(page.records.len() as u64),
         (None, false, true) => {
             query.after = None;
             store.count_courses(&query).await?
         }
         (None, true, _) => None,
-    };
-    let next = match (page.more, page.records.last()) {
-        (true, Some(last)) => {
-            let next = TokenState {
-                after: Some(Position {
-                    datestamp: last.datestamp,
-                    course_id: last.course.course_id.clone(),
-                }),
-                cursor: returned,
-                complete_list_size,
-                expires: ctx.now.saturating_add(i64::from(ctx.settings.token_ttl)),
-                ..state.clone()
-            };
-            Some((token::encode(&next, &ctx.settings.token_key), next.expires))
-        }
-        _ => None,
     };
     let teachers = match state.verb {
         ListVerb::ListRecords => teachers_of(store, &page.records).await?,
@@ -410,15 +445,20 @@ async fn list(
     } else {
         256
     };
+    let capacity = (1024 + page.records.len() * per_record).min(RESPONSE_BYTE_BUDGET);
     Ok(render::document(
         ctx.endpoint,
-        ctx.now,
+        state.horizon,
         Some(args),
-        1024 + page.records.len() * per_record,
+        capacity,
         |w| {
             let verb = state.verb.as_str();
             w.open(verb, &[]);
+            let mut written = 0;
             for r in &page.records {
+                if written > 0 && w.len() >= RESPONSE_BYTE_BUDGET {
+                    break;
+                }
                 w.newline();
                 match state.verb {
                     ListVerb::ListRecords => {
@@ -426,16 +466,26 @@ async fn list(
                     }
                     ListVerb::ListIdentifiers => render::header(w, ctx.settings, r),
                 }
+                written += 1;
             }
+            let more = page.more || written < page.records.len();
             let attrs = |expiration| TokenAttrs {
                 expiration,
                 complete_list_size,
                 cursor: state.cursor,
             };
-            match &next {
-                Some((text, expires)) => {
+            match page.records.get(written.wrapping_sub(1)).filter(|_| more) {
+                Some(last) => {
+                    let next = TokenState {
+                        after: Some(Position::of(last)),
+                        cursor: state.cursor + written as u64,
+                        complete_list_size,
+                        expires: ctx.now.saturating_add(i64::from(ctx.settings.token_ttl)),
+                        ..state.clone()
+                    };
                     w.newline();
-                    render::resumption_token(w, text, &attrs(Some(*expires)));
+                    let text = token::encode(&next, &ctx.settings.token_key);
+                    render::resumption_token(w, &text, &attrs(Some(next.expires)));
                 }
                 // The protocol closes a resumed list with an empty token; ECO drops a page that
                 // carries one, so it is a setting.

@@ -11,7 +11,7 @@ use sha2::Sha256;
 use super::request::{ListVerb, MetadataFormat};
 use crate::catalog::SetSpec;
 use crate::datestamp::Datestamp;
-use crate::keys::Position;
+use crate::order::Position;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -51,9 +51,13 @@ pub struct TokenState {
     pub set: Option<SetSpec>,
     #[serde(rename = "fr", default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Datestamp>,
-    /// The frozen upper bound: `until` as given, or the time of the first request.
+    /// The frozen upper bound: `until` as given, capped at the horizon.
     #[serde(rename = "u")]
     pub until: Datestamp,
+    /// The moment up to which the list is complete, taken at the first request: the
+    /// responseDate of every page, so a harvester that continues `from` it misses nothing.
+    #[serde(rename = "h")]
+    pub horizon: Datestamp,
     /// The last record served; `None` before the first page.
     #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Position>,
@@ -76,6 +80,10 @@ pub enum TokenError {
     Expired,
 }
 
+/// The longest token accepted. The longest token this repository issues (a position on the
+/// longest course id, in the longest set) is far shorter; a test holds the two apart.
+pub const MAX_TOKEN_BYTES: usize = 4096;
+
 /// Token text: `base64url(json) "." base64url(hmac-sha256(json))`, no padding.
 pub fn encode(state: &TokenState, key: &TokenKey) -> String {
     // Serializing plain data to JSON cannot fail.
@@ -93,7 +101,7 @@ pub fn encode(state: &TokenState, key: &TokenKey) -> String {
 /// Verifies and decodes a token. The signature is checked (in constant time) before the
 /// payload is parsed, so no unsigned input reaches the JSON parser.
 pub fn decode(token: &str, key: &TokenKey, now: Datestamp) -> Result<TokenState, TokenError> {
-    if token.len() > 4096 {
+    if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::Malformed);
     }
     let (payload, sig) = token.split_once('.').ok_or(TokenError::Malformed)?;
@@ -166,6 +174,7 @@ mod tests {
             set: Some("EcoBase".parse().unwrap()),
             from: None,
             until: "2024-09-20T10:00:00Z".parse().unwrap(),
+            horizon: "2024-09-20T10:00:00Z".parse().unwrap(),
             after: Some(Position {
                 datestamp: "2024-09-01T08:30:00Z".parse().unwrap(),
                 course_id: "course-v1:PoliMi+ECO101+2024_T1".parse().unwrap(),
@@ -178,6 +187,30 @@ mod tests {
 
     fn now() -> Datestamp {
         "2024-09-20T10:00:01Z".parse().unwrap()
+    }
+
+    #[test]
+    fn the_longest_token_issued_is_accepted() {
+        let mut s = state();
+        let id = format!(
+            "a/b/{}",
+            "%".repeat(crate::catalog::MAX_COURSE_ID_BYTES - 4)
+        );
+        s.after = Some(Position {
+            datestamp: Datestamp::MAX,
+            course_id: id.parse().unwrap(),
+        });
+        s.set = Some(
+            format!("{}:{}", "(".repeat(127), "~".repeat(128))
+                .parse()
+                .unwrap(),
+        );
+        s.from = Some(Datestamp::MIN);
+        s.cursor = u64::MAX;
+        s.complete_list_size = Some(u64::MAX);
+        let t = encode(&s, &key());
+        assert!(t.len() <= MAX_TOKEN_BYTES / 2, "{} bytes", t.len());
+        assert_eq!(decode(&t, &key(), now()).unwrap(), s);
     }
 
     #[test]

@@ -144,6 +144,15 @@ impl XmlWriter {
         self.out.push('\n');
     }
 
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.is_empty()
+    }
+
     pub fn finish(self) -> String {
         self.out
     }

@@ -1,12 +1,13 @@
 use serde_json::json;
 
 use super::*;
+use crate::catalog::{InterestArea, SetSpec, TeacherId};
 
 const TEACHER: &str = "0b7d4c52-3f6e-4a51-9c1e-2a9f8e6d4b10";
 
 /// The example course of catalog.md.
 fn example() -> Value {
-    serde_json::from_str(include_str!("../../../testdata/course-eco101.json")).unwrap()
+    serde_json::from_str(include_str!("../../../../../testdata/course-eco101.json")).unwrap()
 }
 
 fn teachers() -> Vec<TeacherId> {
@@ -252,37 +253,6 @@ fn line_breaks_in_names_organizers_and_urls() {
 
 #[test]
 fn urls_must_be_absolute_http() {
-    for ok in [
-        "https://x.org",
-        "http://x.org/",
-        "HTTPS://x.org:8443/a?b=c#d",
-        "https://user@x.org/p",
-        "http://[::1]:3000/x",
-        "https://ex%C3%A4mple.org/caf%C3%A9",
-        "https://exämple.org/café",
-    ] {
-        assert_eq!(check_http_url(ok), Ok(()), "{ok}");
-    }
-    for bad in [
-        "x.org",
-        "/courses/a",
-        "ftp://x.org/",
-        "javascript:alert(1)",
-        "https:/x.org",
-        "https://",
-        "https:///path",
-        "https://x.org:port/",
-        "https://x.org:99999/",
-        "https://x .org/",
-        "https://x.org/a b",
-        "https://x.org/\"q\"",
-        "https://x.org/a\\b",
-        "https://[::1/",
-        "https://[zz]/",
-        "https://@/",
-    ] {
-        assert!(check_http_url(bad).is_err(), "{bad}");
-    }
     let r = course(&with(
         json!({"url": "pok.example.org/x", "image": "data:image/png;base64,AA"}),
     ))
@@ -499,11 +469,4 @@ fn sets_are_validated() {
     let r = validate_set(&json!({"spec": "ok"})).unwrap_err();
     assert_eq!(paths(&r), ["name"]);
     assert_eq!(paths(&validate_set(&json!([])).unwrap_err()), [""]);
-}
-
-#[test]
-fn the_language_table_is_sorted_for_binary_search() {
-    assert!(ISO_639_1.windows(2).all(|w| w[0] < w[1]));
-    assert_eq!(ISO_639_1.len(), 184);
-    assert!(parse_lang("it").is_some() && parse_lang("qq").is_none());
 }

@@ -1,0 +1,115 @@
+//! The same requests through the Lambda entry point: API Gateway HTTP API (v2) events are
+//! turned into requests by lambda_http exactly as in AWS, then answered by the same router.
+//! Repeated arguments and odd escapes in `rawQueryString` answer as they do locally.
+
+use crate::support::*;
+use axum::body::Body;
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+fn v2_event(method: &str, raw_query: &str, body: Option<&str>, content_type: &str) -> String {
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/oai",
+        "rawQueryString": raw_query,
+        "headers": {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "content-type": content_type},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": "/oai", "protocol": "HTTP/1.1",
+                     "sourceIp": "192.0.2.1", "userAgent": "ECO harvester"},
+            "requestId": "id", "routeKey": "$default", "stage": "$default",
+            "time": "27/Nov/2026:04:00:00 +0000", "timeEpoch": 1_795_000_000_000u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+async fn through_lambda(app: &axum::Router, event: &str) -> (u16, String) {
+    let req = lambda_http::request::from_str(event).expect("a v2 event");
+    let (parts, body) = req.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    let req = axum::http::Request::from_parts(parts, Body::from(bytes));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn v2_events_answer_as_local_requests_do() {
+    let app = app(2).await;
+    for raw in [
+        "verb=Identify",
+        "verb=ListRecords&metadataPrefix=oai_lom",
+        "verb=ListRecords&metadataPrefix=oai_lom&metadataPrefix=oai_lom",
+        "verb=Identify&verb=Identify",
+        "verb=ListRecords&metadataPrefix=oai%zz",
+        "verb=ListRecords&metadataPrefix=oai%5Flom&set=a%3Ab",
+        "verb=ListRecords&metadataPrefix=oai_lom&from=2024-01-01%",
+        "verb=GetRecord&identifier=oai%3Apok.example.org%3Acourse-v1%3AOrg%2BC0%2B2024&metadataPrefix=oai_dc",
+        "verb=ListSets&&&",
+        "",
+    ] {
+        let local = get(&app, raw).await;
+        let (status, body) = through_lambda(&app, &v2_event("GET", raw, None, "text/plain")).await;
+        assert_eq!(status, 200, "{raw}");
+        assert_eq!(body, local.body, "{raw}");
+    }
+}
+
+#[tokio::test]
+async fn v2_post_events_are_form_requests() {
+    let app = app(2).await;
+    let form = "verb=ListIdentifiers&metadataPrefix=oai_dc&set=EcoBase";
+    let event = v2_event("POST", "", Some(form), "application/x-www-form-urlencoded");
+    let (status, body) = through_lambda(&app, &event).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, get(&app, form).await.body);
+}
+
+#[tokio::test]
+async fn tokens_resume_through_lambda() {
+    let app = app(2).await;
+    let (_, first) = through_lambda(
+        &app,
+        &v2_event(
+            "GET",
+            "verb=ListIdentifiers&metadataPrefix=oai_lom",
+            None,
+            "",
+        ),
+    )
+    .await;
+    let token = xml::parse(&first).descendants("resumptionToken")[0].text();
+    let raw = format!("verb=ListIdentifiers&metadataPrefix=oai_lom&resumptionToken={token}");
+    let (_, second) = through_lambda(&app, &v2_event("GET", &raw, None, "")).await;
+    let root = xml::parse(&second);
+    assert!(root.descendants("error").is_empty(), "{second}");
+    assert_eq!(root.descendants("header").len(), 2);
+}
+
+#[tokio::test]
+async fn without_a_base_url_the_endpoint_comes_from_the_host() {
+    let mut s = settings(2);
+    s.base_url = None;
+    let app = app_with(catalog().await, s);
+    let (_, body) = through_lambda(&app, &v2_event("GET", "verb=Identify", None, "")).await;
+    let root = xml::parse(&body);
+    let endpoint = "https://abc123.execute-api.eu-west-1.amazonaws.com/oai";
+    assert_eq!(root.descendants("request")[0].text(), endpoint);
+    assert_eq!(root.descendants("baseURL")[0].text(), endpoint);
+    // A Host that is not a host name is not reflected.
+    let req = axum::http::Request::get("/oai?verb=Identify")
+        .header("host", "evil\"><x")
+        .body(Body::empty())
+        .unwrap();
+    let a = send(&app, req).await;
+    assert_eq!(a.texts("baseURL"), ["https://localhost/oai"]);
+}

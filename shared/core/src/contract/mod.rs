@@ -1,0 +1,116 @@
+//! The contract every [`CatalogStore`](crate::store::CatalogStore) keeps, as generic async
+//! checks (feature `contract`).
+//!
+//! Each check takes a fresh, empty store and panics on the first broken promise. An adapter
+//! crate runs them all, each as its own test, with one line:
+//!
+//! ```text
+//! async fn fresh_store() -> MyStore { /* a new, empty store */ }
+//! pokeco_core::catalog_store_contract!(fresh_store);
+//! ```
+//!
+//! The macro also adds a test that fails when a check of this module is missing from its list,
+//! so a new check cannot be skipped silently. [`scripted_pages`] runs one fixed script and
+//! returns every page it read, so a test can hold two stores to identical answers.
+
+// Test code compiled into the library so that the adapter crates can share it: a failed
+// expectation must panic with a clear message, as in any test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod courses;
+mod fixtures;
+mod horizon;
+mod identical;
+mod paging;
+mod references;
+mod teachers_sets;
+
+pub use courses::*;
+pub use fixtures::{full_course, minimal_course};
+pub use horizon::*;
+pub use identical::*;
+pub use paging::*;
+pub use references::*;
+pub use teachers_sets::*;
+
+/// Every check of the contract, by name. [`catalog_store_contract!`] turns each into a test.
+#[macro_export]
+macro_rules! catalog_store_contract {
+    ($fresh:path) => {
+        $crate::catalog_store_contract!(@each $fresh;
+            full_course_round_trip,
+            minimal_course_round_trip,
+            unknown_course_is_none,
+            re_put_replaces_and_moves_the_datestamp,
+            re_put_moves_set_membership,
+            delete_is_soft_and_re_put_revives,
+            delete_of_unknown_course_is_not_found,
+            pages_walk_every_record_in_order,
+            last_page_exactly_full_has_no_more,
+            after_a_position_not_in_the_store,
+            window_is_inclusive_at_both_ends,
+            set_filter_includes_subsets_only,
+            set_and_window_combined_with_paging,
+            deleted_records_are_in_pages_and_sets,
+            count_is_exact,
+            earliest_datestamp_of_an_empty_store_is_its_creation,
+            earliest_datestamp_is_the_smallest,
+            a_course_naming_a_missing_teacher_or_set_is_refused,
+            a_teacher_or_set_named_by_a_live_course_is_kept,
+            deleting_a_course_releases_its_references,
+            two_courses_hold_a_reference_until_both_let_go,
+            writes_are_dated_at_or_after_the_horizon,
+            incremental_harvests_miss_no_change,
+            teachers_put_get_list_delete,
+            sets_put_list_delete,
+            scripted_pages_are_stable,
+        );
+    };
+    (@each $fresh:path; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let store = $fresh().await;
+                $crate::contract::$check(store).await;
+            }
+        )+
+
+        #[test]
+        fn the_contract_lists_every_check() {
+            $crate::contract::assert_every_check_listed(&[$(stringify!($check)),+]);
+        }
+    };
+}
+
+/// The source of every module that holds checks.
+const CHECK_SOURCES: [&str; 6] = [
+    include_str!("courses.rs"),
+    include_str!("horizon.rs"),
+    include_str!("identical.rs"),
+    include_str!("paging.rs"),
+    include_str!("references.rs"),
+    include_str!("teachers_sets.rs"),
+];
+
+/// Panics unless `listed` names exactly the checks defined in this module: every
+/// `pub async fn <name><S: CatalogStore>(store: S)`.
+pub fn assert_every_check_listed(listed: &[&str]) {
+    let mut defined: Vec<&str> = CHECK_SOURCES
+        .iter()
+        .flat_map(|src| src.lines())
+        .filter_map(|line| {
+            let name = line.strip_prefix("pub async fn ")?;
+            let (name, signature) = name.split_once('<')?;
+            signature
+                .starts_with("S: CatalogStore>(store: S)")
+                .then_some(name)
+        })
+        .collect();
+    defined.sort_unstable();
+    let mut listed = listed.to_vec();
+    listed.sort_unstable();
+    assert_eq!(
+        listed, defined,
+        "catalog_store_contract! must list every check of pokeco_core::contract"
+    );
+}
