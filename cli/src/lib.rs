@@ -2,5 +2,6 @@
 //! and the operator commands. The binary in main.rs only parses the command line.
 
 pub mod catalog;
+pub mod check;
 pub mod demo;
 pub mod serve;

@@ -40,6 +40,20 @@ enum Command {
     /// Catalog verbs, on the embedded store, or on DynamoDB when POKECO_TABLE is set.
     #[command(flatten)]
     Catalog(CatalogCommand),
+    /// The whole catalog as ECO's harvester will meet it.
+    #[command(subcommand, name = "catalog")]
+    Whole(WholeCatalog),
+}
+
+#[derive(Subcommand)]
+enum WholeCatalog {
+    /// Fetches every live course's image and reports those ECO would drop (no answer, not
+    /// 200, under 20 bytes) or crash on (not PNG, JPEG or GIF); exits 1 when one would crash.
+    Check {
+        /// Seconds one image may take.
+        #[arg(long, default_value_t = pokeco::check::DEFAULT_TIMEOUT.as_secs())]
+        timeout: u64,
+    },
 }
 
 #[tokio::main]
@@ -54,9 +68,11 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { listen, demo } => run_serve(listen, cli.data, demo).await,
         Command::Catalog(cmd) => run_catalog(cmd, &cli.data).await,
+        Command::Whole(WholeCatalog::Check { timeout }) => run_check(timeout, &cli.data).await,
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::from(1),
         Err(e) => {
             eprintln!("pokeco: {e}");
             ExitCode::FAILURE
@@ -65,6 +81,12 @@ async fn main() -> ExitCode {
 }
 
 type AnyError = Box<dyn std::error::Error>;
+
+/// How a command that succeeded ended: with nothing to report, or with problems to fix.
+enum Outcome {
+    Clean,
+    Problems,
+}
 
 /// The catalog the operator commands work on: DynamoDB when `POKECO_TABLE` is set, else the
 /// embedded store in the data folder.
@@ -85,12 +107,43 @@ async fn catalog(data: &Path) -> Result<CatalogService, AnyError> {
     Ok(CatalogService::new(store, prefix))
 }
 
-async fn run_catalog(cmd: CatalogCommand, data: &Path) -> Result<(), AnyError> {
+async fn run_catalog(cmd: CatalogCommand, data: &Path) -> Result<Outcome, AnyError> {
     pokeco::catalog::run(cmd, &catalog(data).await?).await?;
-    Ok(())
+    Ok(Outcome::Clean)
 }
 
-async fn run_serve(listen: SocketAddr, data: PathBuf, demo: bool) -> Result<(), AnyError> {
+async fn run_check(timeout: u64, data: &Path) -> Result<Outcome, AnyError> {
+    use pokeco_core::catalog::image::ImageVerdict;
+    let timeout = std::time::Duration::from_secs(timeout);
+    let reports = pokeco::check::check_images(&catalog(data).await?, timeout).await?;
+    let mut crashes = 0;
+    for r in &reports {
+        match r.verdict {
+            ImageVerdict::Usable(_) => {}
+            ImageVerdict::Dropped(_) => println!("{}\t{}\t{}", r.course, r.image, r.verdict),
+            ImageVerdict::Crashes(_) => {
+                crashes += 1;
+                println!("{}\t{}\t{}", r.course, r.image, r.verdict);
+            }
+        }
+    }
+    let usable = reports
+        .iter()
+        .filter(|r| matches!(r.verdict, ImageVerdict::Usable(_)))
+        .count();
+    eprintln!(
+        "{} images checked: {usable} usable, {} dropped by ECO, {crashes} that crash ECO's harvester",
+        reports.len(),
+        reports.len() - usable - crashes
+    );
+    Ok(if crashes > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
+}
+
+async fn run_serve(listen: SocketAddr, data: PathBuf, demo: bool) -> Result<Outcome, AnyError> {
     let server = serve::start(ServeConfig {
         listen,
         data,
@@ -113,5 +166,5 @@ async fn run_serve(listen: SocketAddr, data: PathBuf, demo: bool) -> Result<(), 
     tokio::signal::ctrl_c().await?;
     tracing::info!("shutting down");
     server.stop().await?;
-    Ok(())
+    Ok(Outcome::Clean)
 }

@@ -2,7 +2,6 @@
 //! by `pokeco serve`. Reading goes through a lookup function so this stays pure and testable;
 //! [`process_env`] is the one lookup of the real environment.
 
-use crate::catalog::HttpUrl;
 use crate::oai::{OaiPrefix, OaiSettings, TokenKey};
 use crate::secret::BearerToken;
 
@@ -65,17 +64,51 @@ pub fn oai_prefix(lookup: Lookup<'_>, fallback: Option<String>) -> Result<OaiPre
     OaiPrefix::new(&prefix).map_err(|e| invalid("POKECO_OAI_PREFIX", e))
 }
 
-/// A base URL: a lower-case `http`/`https` scheme, a host, no user, query or fragment.
-fn base_url(url: &str) -> Result<HttpUrl, String> {
-    const RULE: &str = "must be an http(s) URL without user, query or fragment";
-    let parsed: HttpUrl = url.parse().map_err(|_| RULE.to_owned())?;
-    let lower_scheme = url.starts_with("http://") || url.starts_with("https://");
-    let authority = url.split("://").nth(1).and_then(|r| r.split('/').next());
-    if !lower_scheme || parsed.has_query_or_fragment() || authority.is_none_or(|a| a.contains('@'))
-    {
-        return Err(RULE.to_owned());
+/// A base URL, by the rule of template.yaml's `BaseUrl` pattern:
+/// `https?://(<name>|[<ipv6>])(:<port>)?(/<path>)?` with `<name>` of letters, digits, `.`
+/// and `-`, a port of 1 to 5 digits, and a path of URI path characters: no user, query or
+/// fragment, nothing to escape.
+fn base_url(url: &str) -> Result<String, &'static str> {
+    const RULE: &str = "must be http(s)://host[:port][/path], without user, query or fragment";
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or(RULE)?;
+    let rest = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']').ok_or(RULE)?;
+            let addr_ok = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
+            if addr.is_empty() || !addr.bytes().all(addr_ok) {
+                return Err(RULE);
+            }
+            after
+        }
+        None => {
+            let end = rest.find([':', '/']).unwrap_or(rest.len());
+            let name_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'-';
+            if end == 0 || !rest[..end].bytes().all(name_ok) {
+                return Err(RULE);
+            }
+            &rest[end..]
+        }
+    };
+    let path = match rest.strip_prefix(':') {
+        Some(port) => {
+            let end = port.find('/').unwrap_or(port.len());
+            let digits = &port[..end];
+            if !(1..=5).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(RULE);
+            }
+            &port[end..]
+        }
+        None => rest,
+    };
+    let path_ok = |b: u8| b.is_ascii_alphanumeric() || b"._~!$&'()*+,;=:@%/-".contains(&b);
+    if (path.is_empty() || path.starts_with('/')) && path.bytes().all(path_ok) {
+        Ok(url.to_owned())
+    } else {
+        Err(RULE)
     }
-    Ok(parsed)
 }
 
 /// The OAI-PMH endpoint's settings.
@@ -109,7 +142,7 @@ pub fn oai_settings(lookup: Lookup<'_>, fallbacks: Fallbacks) -> Result<OaiSetti
     }
     Ok(OaiSettings {
         repository_name: get(lookup, "POKECO_REPOSITORY_NAME").unwrap_or_else(|| "pok-eco".into()),
-        base_url: base_url.map(|url| format!("{}/oai", url.as_str().trim_end_matches('/'))),
+        base_url: base_url.map(|url| format!("{}/oai", url.trim_end_matches('/'))),
         admin_email,
         prefix,
         token_key,
@@ -147,18 +180,22 @@ fn email_domain(repository_id: &str) -> String {
     }
 }
 
-/// `^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$`, the AdminEmail pattern of template.yaml: within the
-/// OAI-PMH schema's `\S+@(\S+\.)+\S+`.
+/// `^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`, the AdminEmail pattern of
+/// template.yaml: within the OAI-PMH schema's `\S+@(\S+\.)+\S+`.
 fn is_email(s: &str) -> bool {
     let Some((user, domain)) = s.split_once('@') else {
         return false;
     };
+    let user_ok = !user.is_empty()
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b));
     let labels: Vec<&str> = domain.split('.').collect();
-    !user.is_empty()
-        && !s.chars().any(char::is_whitespace)
-        && !domain.contains('@')
+    user_ok
         && labels.len() >= 2
-        && labels.iter().all(|l| !l.is_empty())
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 #[cfg(test)]

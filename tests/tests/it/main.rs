@@ -6,3 +6,4 @@
 mod checkers;
 mod oai_http;
 mod snapshots_valid;
+mod template;

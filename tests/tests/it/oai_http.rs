@@ -406,6 +406,16 @@ async fn every_verb_and_error_answers_and_validates_against_the_schemas() {
             "badArgument",
         ),
         (
+            "prefix-outside-the-schema",
+            "verb=ListRecords&metadataPrefix=oai:dc".into(),
+            "badArgument",
+        ),
+        (
+            "identifier-not-a-uri",
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier=%25zz%3C".into(),
+            "idDoesNotExist",
+        ),
+        (
             "unknown-format",
             "verb=ListRecords&metadataPrefix=marc21".into(),
             "cannotDisseminateFormat",

@@ -2,8 +2,10 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
 use pokeco_admin::BODY_LIMIT;
 use serde_json::json;
+use tower::ServiceExt;
 
 use crate::support::*;
 
@@ -499,4 +501,95 @@ async fn course_listings_page_with_next() {
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(a.body["problems"].is_array(), "{bad}");
     }
+}
+
+/// Deleted courses are passed over without shortening a page: every page but the last holds
+/// `limit` live courses, and `next` is absent exactly on the last.
+#[tokio::test]
+async fn listing_pages_are_full_of_live_courses() {
+    let app = seeded().await;
+    for i in 0..9 {
+        let mut doc = course();
+        doc["course_id"] = json!(format!("org/c{i}/run"));
+        assert_eq!(
+            call(&app, Method::POST, "/admin/courses", Some(&doc))
+                .await
+                .status,
+            201
+        );
+    }
+    for i in [0, 1, 2, 5, 6] {
+        let uri = course_uri(&format!("org/c{i}/run"));
+        assert_eq!(call(&app, Method::DELETE, &uri, None).await.status, 200);
+    }
+    let (mut live, mut uri) = (Vec::new(), "/admin/courses?limit=2".to_owned());
+    loop {
+        let a = call(&app, Method::GET, &uri, None).await;
+        let page = a.body["courses"].as_array().unwrap();
+        live.extend(
+            page.iter()
+                .map(|c| c["course_id"].as_str().unwrap().to_owned()),
+        );
+        match a.body["next"].as_str() {
+            Some(next) => {
+                assert_eq!(page.len(), 2, "a page with a next is full");
+                uri = format!("/admin/courses?limit=2&after={next}");
+            }
+            None => break,
+        }
+    }
+    // Deleting moved those courses to the end of the order; the live ones keep theirs.
+    assert_eq!(
+        live,
+        ["org/c3/run", "org/c4/run", "org/c7/run", "org/c8/run"]
+    );
+    let all = call(
+        &app,
+        Method::GET,
+        "/admin/courses?limit=100&deleted=true",
+        None,
+    )
+    .await;
+    assert_eq!(all.body["courses"].as_array().unwrap().len(), 9);
+}
+
+/// A listing stops at the response byte budget, however large its `limit`.
+#[tokio::test]
+async fn listing_pages_stop_at_the_byte_budget() {
+    let app = seeded().await;
+    let text = "x".repeat(60_000);
+    for i in 0..30 {
+        let mut doc = course();
+        doc["course_id"] = json!(format!("org/c{i:02}/run"));
+        doc["description"] = json!({"en": text, "it": text, "fr": text});
+        assert_eq!(
+            call(&app, Method::POST, "/admin/courses", Some(&doc))
+                .await
+                .status,
+            201
+        );
+    }
+    let (mut seen, mut uri) = (0, "/admin/courses?limit=1000".to_owned());
+    let mut pages = 0;
+    loop {
+        let response = app
+            .clone()
+            .oneshot(request(Method::GET, &uri, Some(TOKEN), None))
+            .await
+            .unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(
+            bytes.len() <= pokeco_core::RESPONSE_BYTE_BUDGET,
+            "{} bytes",
+            bytes.len()
+        );
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        seen += body["courses"].as_array().unwrap().len();
+        pages += 1;
+        match body["next"].as_str() {
+            Some(next) => uri = format!("/admin/courses?limit=1000&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), (30, 2));
 }

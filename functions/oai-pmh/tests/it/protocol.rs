@@ -1,6 +1,8 @@
 //! OAI-PMH 2.0 through the router: every verb, every error code with its condition, the
 //! `<request>` echo rules, paging with tokens, selective harvesting, GET = POST.
 
+use std::sync::Arc;
+
 use crate::support::*;
 
 fn ids(a: &Answer) -> Vec<String> {
@@ -124,6 +126,54 @@ async fn other_errors_echo_the_request() {
         let attrs = a.request_attrs();
         assert!(attrs.iter().any(|(k, _)| k == "verb"), "{query}: {attrs:?}");
     }
+}
+
+/// An identifier whose course id is longer than any course id (255 bytes) names no record:
+/// `idDoesNotExist`, never a store failure.
+#[tokio::test]
+async fn identifiers_beyond_the_longest_course_id_do_not_exist() {
+    let app = app(100).await;
+    let long = format!("{PREFIX}Org/C/{}", "r".repeat(3000));
+    for query in [
+        format!("verb=GetRecord&metadataPrefix=oai_dc&identifier={long}"),
+        format!("verb=ListMetadataFormats&identifier={long}"),
+    ] {
+        let a = get(&app, &query).await;
+        assert_eq!(a.status, 200);
+        assert_eq!(
+            a.error().as_deref(),
+            Some("idDoesNotExist"),
+            "{}",
+            &query[..40]
+        );
+    }
+}
+
+/// A prefix outside the schema's pattern, or an identifier that is not a URI, is never echoed
+/// in `<request>` (the answer would not validate).
+#[tokio::test]
+async fn values_the_schema_refuses_are_not_echoed() {
+    let app = app(100).await;
+    // Once found by the property tests: a verb that is markup.
+    let a = get(&app, "verb=%3C").await;
+    assert_eq!(a.error().as_deref(), Some("badVerb"));
+    assert!(a.request_attrs().is_empty());
+    let a = get(&app, "verb=ListRecords&metadataPrefix=oai:dc").await;
+    assert_eq!(a.error().as_deref(), Some("badArgument"));
+    assert!(a.request_attrs().is_empty());
+    let a = get(
+        &app,
+        "verb=GetRecord&metadataPrefix=oai_dc&identifier=%25zz%3C",
+    )
+    .await;
+    assert_eq!(a.error().as_deref(), Some("idDoesNotExist"));
+    let attrs = a.request_attrs();
+    let echoed: Vec<&str> = attrs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        echoed,
+        ["metadataPrefix", "verb"],
+        "the identifier is left out"
+    );
 }
 
 #[tokio::test]
@@ -464,4 +514,52 @@ async fn the_upper_bound_is_frozen_for_the_whole_harvest() {
     }
     assert_eq!(seen.len(), 7, "{seen:?}");
     assert!(!seen.contains(&"course-v1:Org+New+2024".to_owned()));
+}
+
+/// 30 courses with long descriptions that escaping inflates make far more than a Lambda
+/// answer may carry (6 MB): each page stops at the byte budget, its token resumes after the
+/// last record written, and the harvest still gets every record once.
+#[tokio::test]
+async fn pages_stop_at_the_byte_budget() {
+    use pokeco_core::catalog::{validate_course, Known};
+    use pokeco_core::store::CatalogStore;
+    use pokeco_core::RESPONSE_BYTE_BUDGET;
+
+    let store = Arc::new(pokeco_local::SqliteStore::open_in_memory().unwrap());
+    // Every character of the text becomes a character reference (é → &#233;, < → &lt;).
+    let text = "é<".repeat(20_000);
+    for i in 0..30 {
+        let doc = serde_json::json!({
+            "course_id": format!("org/c{i:03}/run"), "title": {"en": "T"},
+            "description": {"en": text, "it": text, "fr": text},
+            "languages": ["en"], "url": "https://x.org/", "organizers": ["O"],
+            "interest_area": "ECO:HUM"
+        });
+        let course = validate_course(&doc, &Known::default()).unwrap().value;
+        store
+            .put_course(course, ds("2024-01-01T00:00:00Z"))
+            .await
+            .unwrap();
+    }
+    let app = app_with(store, settings(100));
+    let mut query = "verb=ListRecords&metadataPrefix=oai_dc".to_owned();
+    let (mut seen, mut pages) = (Vec::new(), 0);
+    loop {
+        let a = get(&app, &query).await;
+        pages += 1;
+        let one_record = 3 * 20_000 * 10 + 1_000;
+        assert!(
+            a.body.len() < RESPONSE_BYTE_BUDGET + one_record,
+            "page {pages}: {} bytes",
+            a.body.len()
+        );
+        seen.extend(ids(&a));
+        match a.token().map(|t| t.text()).filter(|t| !t.is_empty()) {
+            Some(token) => query = format!("verb=ListRecords&resumptionToken={token}"),
+            None => break,
+        }
+    }
+    assert!(pages >= 4, "{pages} pages");
+    let want: Vec<String> = (0..30).map(|i| format!("org/c{i:03}/run")).collect();
+    assert_eq!(seen, want);
 }

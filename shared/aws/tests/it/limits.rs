@@ -242,3 +242,52 @@ async fn records_with_unknown_fields_read() {
         .unwrap();
     assert_eq!(page.records.len(), 1);
 }
+
+/// The longest course id is a key DynamoDB takes; a longer identifier in a request names no
+/// record (`idDoesNotExist`), and never reaches DynamoDB's 2 KB key limit as a failure.
+#[tokio::test]
+async fn course_ids_stay_within_the_key_limit() {
+    use pokeco_core::catalog::MAX_COURSE_ID_BYTES;
+    use pokeco_core::oai::{self, OaiPrefix, OaiSettings, TokenKey};
+
+    let store = fresh_dynamo_store().await;
+    let longest = format!("a/b/{}", "c".repeat(MAX_COURSE_ID_BYTES - 4));
+    let course = validate_course(&doc(&longest), &Known::default())
+        .unwrap()
+        .value;
+    store.put_course(course, at(0)).await.unwrap();
+    assert!(store
+        .get_course(&longest.parse().unwrap())
+        .await
+        .unwrap()
+        .is_some());
+
+    let settings = OaiSettings {
+        repository_name: "t".into(),
+        base_url: Some("http://127.0.0.1/oai".into()),
+        admin_email: "a@x.org".into(),
+        prefix: OaiPrefix::new("oai:x.org:").unwrap(),
+        token_key: TokenKey::new(b"a token key for the test").unwrap(),
+        token_ttl: 3600,
+        page_size: 10,
+        final_empty_token: false,
+    };
+    for id in [longest.clone(), format!("a/b/{}", "c".repeat(3000))] {
+        let args = vec![
+            ("verb".to_owned(), "GetRecord".to_owned()),
+            ("metadataPrefix".to_owned(), "oai_dc".to_owned()),
+            ("identifier".to_owned(), format!("oai:x.org:{id}")),
+        ];
+        let xml = oai::respond(
+            &store,
+            &settings,
+            "http://127.0.0.1/oai",
+            Ok(args),
+            Datestamp::now(),
+        )
+        .await
+        .unwrap();
+        let found = !xml.contains("idDoesNotExist");
+        assert_eq!(found, id == longest, "{} bytes", id.len());
+    }
+}

@@ -2,6 +2,7 @@
 //! applies the catalog's rules over the store port.
 
 mod ids;
+pub mod image;
 mod model;
 pub mod service;
 mod validate;

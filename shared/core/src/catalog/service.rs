@@ -218,7 +218,7 @@ impl CatalogService {
                 ..RecordQuery::default()
             };
             let page = self.store.page_courses(&query).await?;
-            let mut more = page.more;
+            let (mut more, mut full) = (page.more, false);
             for record in page.records {
                 let position = Position::of(&record);
                 if record.deleted && !listing.deleted {
@@ -229,15 +229,14 @@ impl CatalogService {
                 let view = self.view(record);
                 let size = serde_json::to_vec(&view).map_or(0, |v| v.len());
                 if !courses.is_empty() && bytes + size > RESPONSE_BYTE_BUDGET {
-                    more = true;
+                    (more, full) = (true, true);
                     break;
                 }
                 bytes += size;
                 courses.push(view);
                 after = Some(position);
             }
-            let full = courses.len() == limit || bytes >= RESPONSE_BYTE_BUDGET;
-            if !more || full || skipped >= MAX_SKIPPED {
+            if !more || full || courses.len() == limit || skipped >= MAX_SKIPPED {
                 let next = after.filter(|_| more).map(|p| p.to_cursor());
                 return Ok(CoursePage { courses, next });
             }

@@ -470,3 +470,94 @@ fn sets_are_validated() {
     assert_eq!(paths(&r), ["name"]);
     assert_eq!(paths(&validate_set(&json!([])).unwrap_err()), [""]);
 }
+
+#[test]
+fn warnings_for_what_ecos_harvester_does_to_content() {
+    let doc = with(json!({
+        "title": {"en": "Meet <every week> online", "it": "Due\trighe", "fr": "Deux\nlignes"},
+        "description": {"en": "Paragraph one.\n\nParagraph two.", "it": "Tab\there", "fr": "a </b> c"},
+        "start": "2024-09-16T08:00:00.250Z",
+        "end": "2024-11-30",
+    }));
+    let v = course(&doc).unwrap();
+    assert_eq!(
+        warning_paths(&v),
+        [
+            "title.en",
+            "title.fr",
+            "title.it",
+            "description.fr",
+            "description.it",
+            "start"
+        ]
+    );
+    let said = |path: &str| {
+        v.warnings
+            .iter()
+            .filter(|w| w.path == path)
+            .map(|w| w.message.clone())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        said("title.en").contains("\"<every week>\""),
+        "{}",
+        said("title.en")
+    );
+    assert!(said("title.it").contains("tabs"));
+    assert!(said("title.fr").contains("<br>"));
+    assert!(
+        said("start").contains("2024-09-16T08:00:00Z"),
+        "{}",
+        said("start")
+    );
+    // Paragraphs in a description are what ECO shows as <br>: no warning.
+    assert!(said("description.en").is_empty());
+    assert_eq!(v.value.start.unwrap().to_string(), "2024-09-16T08:00:00Z");
+}
+
+#[test]
+fn store_limits_are_validation_rules() {
+    let ids = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    };
+    let teachers: Vec<TeacherId> = ids("t", MAX_TEACHERS + 1)
+        .iter()
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let sets: Vec<SetSpec> = ids("s", MAX_SETS + 1)
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let known = Known {
+        teachers: &teachers,
+        sets: &sets,
+    };
+    let mut doc = with(json!({"teachers": ids("t", MAX_TEACHERS), "sets": ids("s", MAX_SETS)}));
+    assert!(validate_course(&doc, &known).is_ok());
+    doc = with(json!({"teachers": ids("t", MAX_TEACHERS + 1), "sets": ids("s", MAX_SETS + 1)}));
+    let r = validate_course(&doc, &known).unwrap_err();
+    assert_eq!(paths(&r), ["teachers", "sets"]);
+    // Deep sets count with their ancestors.
+    let deep: Vec<String> = (0..MAX_SETS).map(|i| format!("d{i}:a:b:c")).collect();
+    let deep_specs: Vec<SetSpec> = deep.iter().map(|s| s.parse().unwrap()).collect();
+    let known = Known {
+        teachers: &teachers,
+        sets: &deep_specs,
+    };
+    let r = validate_course(&with(json!({"sets": deep})), &known).unwrap_err();
+    assert!(message_at(&r, "sets").contains("32 sets"), "{r}");
+    // A name given twice is refused.
+    let r = course(&with(json!({"teachers": [TEACHER, TEACHER]}))).unwrap_err();
+    assert_eq!(paths(&r), ["teachers[1]"]);
+    // The whole document is bounded too, below a DynamoDB item.
+    let text = "x".repeat(MAX_STRING_BYTES - 10);
+    let langs = ["en", "it", "fr", "de", "es", "pt"];
+    let descriptions: serde_json::Map<String, Value> =
+        langs.iter().map(|l| (l.to_string(), json!(text))).collect();
+    let r = course(&with(json!({"description": descriptions}))).unwrap_err();
+    assert_eq!(paths(&r), [""]);
+    assert!(r.problems[0]
+        .message
+        .contains(&MAX_DOCUMENT_BYTES.to_string()));
+}
