@@ -118,6 +118,30 @@ impl DynamoStore {
         }
     }
 
+    /// The records with these ids that exist, in the order of `ids`, read consistently in
+    /// batches; `record` turns an item into its id and record.
+    async fn get_many<K, I, T>(
+        &self,
+        ids: &[K],
+        key_of: impl Fn(&K) -> Item,
+        record: impl Fn(I) -> (K, T),
+    ) -> StoreResult<Vec<T>>
+    where
+        K: Eq + std::hash::Hash,
+        I: serde::de::DeserializeOwned,
+        T: Clone,
+    {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut by_id: HashMap<K, T> = HashMap::with_capacity(ids.len());
+        for item in self.batch_get(ids.iter().map(key_of).collect()).await? {
+            let (id, value) = record(from_item(item)?);
+            by_id.insert(id, value);
+        }
+        Ok(ids.iter().filter_map(|id| by_id.get(id).cloned()).collect())
+    }
+
     /// Writes a teacher or set item's content, leaving its reference count as it is.
     async fn put_content<T: Serialize>(
         &self,
@@ -356,19 +380,11 @@ impl CatalogStore for DynamoStore {
     }
 
     async fn get_teachers(&self, ids: &[TeacherId]) -> StoreResult<Vec<Teacher>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys = ids
-            .iter()
-            .map(|id| key(keys::teacher_pk(id), keys::TEACHER_SK))
-            .collect();
-        let mut by_id: HashMap<TeacherId, Teacher> = HashMap::new();
-        for item in self.batch_get(keys).await? {
-            let t = from_item::<TeacherItem>(item)?.teacher;
-            by_id.insert(t.id.clone(), t);
-        }
-        Ok(ids.iter().filter_map(|id| by_id.get(id).cloned()).collect())
+        let key_of = |id: &TeacherId| key(keys::teacher_pk(id), keys::TEACHER_SK);
+        self.get_many(ids, key_of, |t: TeacherItem| {
+            (t.teacher.id.clone(), t.teacher)
+        })
+        .await
     }
 
     async fn list_teachers(&self) -> StoreResult<Vec<Teacher>> {
@@ -393,22 +409,9 @@ impl CatalogStore for DynamoStore {
     }
 
     async fn get_sets(&self, specs: &[SetSpec]) -> StoreResult<Vec<OaiSet>> {
-        if specs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys = specs
-            .iter()
-            .map(|s| key(keys::set_pk(s), keys::SET_SK))
-            .collect();
-        let mut by_spec: HashMap<SetSpec, OaiSet> = HashMap::new();
-        for item in self.batch_get(keys).await? {
-            let s = from_item::<SetItem>(item)?.set;
-            by_spec.insert(s.spec.clone(), s);
-        }
-        Ok(specs
-            .iter()
-            .filter_map(|s| by_spec.get(s).cloned())
-            .collect())
+        let key_of = |spec: &SetSpec| key(keys::set_pk(spec), keys::SET_SK);
+        self.get_many(specs, key_of, |s: SetItem| (s.set.spec.clone(), s.set))
+            .await
     }
 
     async fn list_sets(&self) -> StoreResult<Vec<OaiSet>> {

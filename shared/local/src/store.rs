@@ -384,6 +384,30 @@ fn bodies<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
+/// The records of `table` whose key `column` is one of `keys`, in the order of `keys`; unknown
+/// keys are left out.
+fn bodies_by_key<K, T>(
+    conn: &Connection,
+    (table, column): (&str, &str),
+    keys: &[K],
+    key_of: impl Fn(&T) -> &K,
+) -> StoreResult<Vec<T>>
+where
+    K: AsRef<str> + Eq + std::hash::Hash + Clone,
+    T: serde::de::DeserializeOwned + Clone,
+{
+    let mut found: HashMap<K, T> = HashMap::with_capacity(keys.len());
+    // One query per chunk, within SQLite's limit on bound parameters.
+    for chunk in keys.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let sql = format!("SELECT body FROM {table} WHERE {column} IN ({marks})");
+        let args = rusqlite::params_from_iter(chunk.iter().map(AsRef::as_ref));
+        let records: Vec<T> = bodies(conn, &sql, args)?;
+        found.extend(records.into_iter().map(|r| (key_of(&r).clone(), r)));
+    }
+    Ok(keys.iter().filter_map(|k| found.get(k).cloned()).collect())
+}
+
 #[async_trait]
 impl CatalogStore for SqliteStore {
     async fn put_course(&self, course: Course, now: Datestamp) -> StoreResult<CourseRecord> {
@@ -511,19 +535,8 @@ impl CatalogStore for SqliteStore {
 
     async fn get_teachers(&self, ids: &[TeacherId]) -> StoreResult<Vec<Teacher>> {
         let ids = ids.to_vec();
-        self.with(move |conn| {
-            let mut found: HashMap<TeacherId, Teacher> = HashMap::with_capacity(ids.len());
-            // One query per chunk, within SQLite's limit on bound parameters.
-            for chunk in ids.chunks(500) {
-                let marks = vec!["?"; chunk.len()].join(",");
-                let sql = format!("SELECT body FROM teachers WHERE id IN ({marks})");
-                let args = rusqlite::params_from_iter(chunk.iter().map(TeacherId::as_str));
-                let teachers: Vec<Teacher> = bodies(conn, &sql, args)?;
-                found.extend(teachers.into_iter().map(|t| (t.id.clone(), t)));
-            }
-            Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
-        })
-        .await
+        self.with(move |conn| bodies_by_key(conn, ("teachers", "id"), &ids, |t: &Teacher| &t.id))
+            .await
     }
 
     async fn list_teachers(&self) -> StoreResult<Vec<Teacher>> {
@@ -554,19 +567,8 @@ impl CatalogStore for SqliteStore {
 
     async fn get_sets(&self, specs: &[SetSpec]) -> StoreResult<Vec<OaiSet>> {
         let specs = specs.to_vec();
-        self.with(move |conn| {
-            let mut found = Vec::with_capacity(specs.len());
-            for spec in &specs {
-                let sets: Vec<OaiSet> = bodies(
-                    conn,
-                    "SELECT body FROM sets WHERE spec = ?1",
-                    params![spec.as_str()],
-                )?;
-                found.extend(sets);
-            }
-            Ok(found)
-        })
-        .await
+        self.with(move |conn| bodies_by_key(conn, ("sets", "spec"), &specs, |s: &OaiSet| &s.spec))
+            .await
     }
 
     async fn delete_set(&self, spec: &SetSpec) -> StoreResult<()> {

@@ -9,6 +9,8 @@
 // Test helpers: a failed expectation panics, as in a test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "moto")]
 pub mod moto;
 pub mod peers;

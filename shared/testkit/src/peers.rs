@@ -182,16 +182,57 @@ pub fn validate_oai<P: AsRef<Path>>(paths: &[P]) -> CheckRun {
     )
 }
 
+/// What a harvest checker is asked to find: at least so many pages, exactly so many records.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    min_pages: Option<u32>,
+    count: Option<usize>,
+}
+
+impl Expect {
+    fn args(&self) -> Vec<OsString> {
+        let mut args = Vec::new();
+        if let Some(pages) = self.min_pages {
+            args.extend(["--min-pages".into(), pages.to_string().into()]);
+        }
+        if let Some(count) = self.count {
+            args.extend(["--expect-count".into(), count.to_string().into()]);
+        }
+        args
+    }
+}
+
+/// The expectations every harvest checker takes.
+pub trait HarvestCheck: Sized {
+    fn expect(&mut self) -> &mut Expect;
+
+    fn min_pages(mut self, pages: u32) -> Self {
+        self.expect().min_pages = Some(pages);
+        self
+    }
+
+    /// The exact number of records, deleted ones included.
+    fn expect_count(mut self, count: usize) -> Self {
+        self.expect().count = Some(count);
+        self
+    }
+}
+
 /// A full harvest with Sickle (`infra/checks/harvest_sickle.py`): ListRecords, then
 /// ListIdentifiers, following every token the protocol's way.
 #[derive(Debug, Clone)]
 pub struct SickleHarvest {
     base_url: String,
     prefix: String,
-    min_pages: Option<u32>,
-    expect_count: Option<usize>,
+    expect: Expect,
     set: Option<String>,
     post: bool,
+}
+
+impl HarvestCheck for SickleHarvest {
+    fn expect(&mut self) -> &mut Expect {
+        &mut self.expect
+    }
 }
 
 impl SickleHarvest {
@@ -200,22 +241,10 @@ impl SickleHarvest {
         Self {
             base_url: base_url.to_owned(),
             prefix: prefix.to_owned(),
-            min_pages: None,
-            expect_count: None,
+            expect: Expect::default(),
             set: None,
             post: false,
         }
-    }
-
-    pub fn min_pages(mut self, pages: u32) -> Self {
-        self.min_pages = Some(pages);
-        self
-    }
-
-    /// The exact number of records, deleted ones included.
-    pub fn expect_count(mut self, count: usize) -> Self {
-        self.expect_count = Some(count);
-        self
     }
 
     pub fn set(mut self, spec: &str) -> Self {
@@ -232,12 +261,7 @@ impl SickleHarvest {
     pub fn run(&self) -> CheckRun {
         let mut args: Vec<OsString> =
             vec![self.base_url.clone().into(), self.prefix.clone().into()];
-        if let Some(pages) = self.min_pages {
-            args.extend(["--min-pages".into(), pages.to_string().into()]);
-        }
-        if let Some(count) = self.expect_count {
-            args.extend(["--expect-count".into(), count.to_string().into()]);
-        }
+        args.extend(self.expect.args());
         if let Some(set) = &self.set {
             args.extend(["--set".into(), set.clone().into()]);
         }
@@ -253,8 +277,13 @@ impl SickleHarvest {
 #[derive(Debug, Clone)]
 pub struct EcoHarvest {
     base_url: String,
-    min_pages: Option<u32>,
-    expect_count: Option<usize>,
+    expect: Expect,
+}
+
+impl HarvestCheck for EcoHarvest {
+    fn expect(&mut self) -> &mut Expect {
+        &mut self.expect
+    }
 }
 
 impl EcoHarvest {
@@ -262,20 +291,8 @@ impl EcoHarvest {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.to_owned(),
-            min_pages: None,
-            expect_count: None,
+            expect: Expect::default(),
         }
-    }
-
-    pub fn min_pages(mut self, pages: u32) -> Self {
-        self.min_pages = Some(pages);
-        self
-    }
-
-    /// The exact number of records, deleted ones included.
-    pub fn expect_count(mut self, count: usize) -> Self {
-        self.expect_count = Some(count);
-        self
     }
 
     pub fn run(&self) -> CheckRun {
@@ -286,12 +303,7 @@ impl EcoHarvest {
             check_script("eco_harvest.mjs").into_os_string(),
             self.base_url.clone().into(),
         ];
-        if let Some(pages) = self.min_pages {
-            args.extend(["--min-pages".into(), pages.to_string().into()]);
-        }
-        if let Some(count) = self.expect_count {
-            args.extend(["--expect-count".into(), count.to_string().into()]);
-        }
+        args.extend(self.expect.args());
         run(Path::new("node"), &args)
     }
 }

@@ -4,7 +4,7 @@
 
 // Test code: helpers outside #[test] functions may unwrap too (clippy.toml allows it in tests).
 use pokeco_e2e::static_oai::StaticOai;
-use pokeco_testkit::peers::{validate_oai, EcoHarvest, SickleHarvest};
+use pokeco_testkit::peers::{validate_oai, EcoHarvest, HarvestCheck, SickleHarvest};
 use pokeco_testkit::responses::Responses;
 use pokeco_testkit::test_data;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use pokeco_e2e::server::TestServer;
-use pokeco_testkit::peers::{EcoHarvest, SickleHarvest};
+use pokeco_testkit::peers::{EcoHarvest, HarvestCheck, SickleHarvest};
 use pokeco_testkit::responses::Responses;
 use pokeco_testkit::{timeless, xml, OAI_PREFIX};
 

@@ -2,51 +2,25 @@
 //! `rawPath` API Gateway has already percent-decoded, turned into requests by lambda_http and
 //! answered by the router as the Lambda entry point wraps it.
 
-use axum::body::Body;
 use axum::Router;
-use http_body_util::BodyExt;
 use pokeco_admin::router;
 use pokeco_http::lambda_path::for_lambda;
+use pokeco_testkit::lambda;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::support::*;
 
 fn v2_event(method: &str, raw_path: &str, body: Option<&Value>) -> String {
-    json!({
-        "version": "2.0",
-        "routeKey": "ANY /admin/{proxy+}",
-        "rawPath": raw_path,
-        "rawQueryString": "",
-        "headers": {
-            "host": "abc123.execute-api.eu-west-1.amazonaws.com",
-            "content-type": "application/json",
-            "authorization": format!("Bearer {TOKEN}"),
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
-                     "sourceIp": "192.0.2.1", "userAgent": "curl"},
-            "requestId": "id", "routeKey": "ANY /admin/{proxy+}", "stage": "$default",
-            "time": "27/Nov/2026:04:00:00 +0000", "timeEpoch": 1_795_000_000_000u64
-        },
-        "body": body.map(Value::to_string),
-        "isBase64Encoded": false
-    })
-    .to_string()
+    let headers = json!({
+        "content-type": "application/json",
+        "authorization": format!("Bearer {TOKEN}"),
+    });
+    let body = body.map(Value::to_string);
+    lambda::v2_event(method, raw_path, "", headers, body.as_deref())
 }
 
 async fn through_lambda(app: &Router, event: &str) -> (u16, Value) {
-    let req = lambda_http::request::from_str(event).expect("a v2 event");
-    let (parts, body) = req.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
-    let req = axum::http::Request::from_parts(parts, Body::from(bytes));
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status().as_u16();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let (status, body) = lambda::through_lambda(app, event).await;
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 

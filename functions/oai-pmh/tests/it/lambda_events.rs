@@ -2,44 +2,25 @@
 //! turned into requests by lambda_http exactly as in AWS, then answered by the same router.
 //! Repeated arguments and odd escapes in `rawQueryString` answer as they do locally.
 
-use crate::support::*;
 use axum::body::Body;
-use http_body_util::BodyExt;
+use pokeco_testkit::lambda;
 use serde_json::json;
-use tower::ServiceExt;
+
+use crate::support::*;
 
 fn v2_event(method: &str, raw_query: &str, body: Option<&str>, content_type: &str) -> String {
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/oai",
-        "rawQueryString": raw_query,
-        "headers": {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "content-type": content_type},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "http": {"method": method, "path": "/oai", "protocol": "HTTP/1.1",
-                     "sourceIp": "192.0.2.1", "userAgent": "ECO harvester"},
-            "requestId": "id", "routeKey": "$default", "stage": "$default",
-            "time": "27/Nov/2026:04:00:00 +0000", "timeEpoch": 1_795_000_000_000u64
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
-    .to_string()
+    lambda::v2_event(
+        method,
+        "/oai",
+        raw_query,
+        json!({"content-type": content_type}),
+        body,
+    )
 }
 
 async fn through_lambda(app: &axum::Router, event: &str) -> (u16, String) {
-    let req = lambda_http::request::from_str(event).expect("a v2 event");
-    let (parts, body) = req.into_parts();
-    let bytes = body.collect().await.unwrap().to_bytes();
-    let req = axum::http::Request::from_parts(parts, Body::from(bytes));
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status().as_u16();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8(body.to_vec()).unwrap())
+    let (status, body) = lambda::through_lambda(app, event).await;
+    (status, String::from_utf8(body).unwrap())
 }
 
 #[tokio::test]

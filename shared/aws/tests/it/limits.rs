@@ -248,7 +248,7 @@ async fn records_with_unknown_fields_read() {
 #[tokio::test]
 async fn course_ids_stay_within_the_key_limit() {
     use pokeco_core::catalog::MAX_COURSE_ID_BYTES;
-    use pokeco_core::oai::{self, OaiPrefix, OaiSettings, TokenKey};
+    use pokeco_core::oai;
 
     let store = fresh_dynamo_store().await;
     let longest = format!("a/b/{}", "c".repeat(MAX_COURSE_ID_BYTES - 4));
@@ -262,16 +262,7 @@ async fn course_ids_stay_within_the_key_limit() {
         .unwrap()
         .is_some());
 
-    let settings = OaiSettings {
-        repository_name: "t".into(),
-        base_url: Some("http://127.0.0.1/oai".into()),
-        admin_email: "a@x.org".into(),
-        prefix: OaiPrefix::new("oai:x.org:").unwrap(),
-        token_key: TokenKey::new(b"a token key for the test").unwrap(),
-        token_ttl: 3600,
-        page_size: 10,
-        final_empty_token: false,
-    };
+    let settings = pokeco_core::contract::settings();
     for id in [longest.clone(), format!("a/b/{}", "c".repeat(3000))] {
         let args = vec![
             ("verb".to_owned(), "GetRecord".to_owned()),

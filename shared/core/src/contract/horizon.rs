@@ -36,7 +36,8 @@ pub async fn writes_are_dated_at_or_after_the_horizon<S: CatalogStore>(store: S)
     assert_eq!((stored.datestamp, stored.deleted), (at(100), true));
 }
 
-fn settings() -> OaiSettings {
+/// OAI-PMH settings for tests that answer requests on a store.
+pub fn settings() -> OaiSettings {
     OaiSettings {
         repository_name: "contract".into(),
         base_url: Some("http://127.0.0.1/oai".into()),

@@ -55,6 +55,20 @@ pub(super) struct Checker {
 }
 
 impl Checker {
+    /// A checker for a document that must be an object holding only the `allowed` fields:
+    /// the object, or the rejection when it is not one.
+    pub(super) fn document<'v>(
+        json: &'v Value,
+        allowed: &[&str],
+    ) -> Result<(Self, &'v Map<String, Value>), Rejection> {
+        let mut c = Self::default();
+        let Some(obj) = c.object(json, "") else {
+            return Err(c.rejection());
+        };
+        c.unknown_fields(obj, allowed, "");
+        Ok((c, obj))
+    }
+
     pub(super) fn reject(&mut self, path: &str, message: impl Into<String>) {
         self.problems.push(Issue::new(path, message));
     }

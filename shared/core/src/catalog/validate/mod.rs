@@ -167,11 +167,7 @@ const END_OF_DAY: Time = match Time::from_hms(23, 59, 59) {
 
 /// Validates a course document against catalog.md, with references checked against `known`.
 pub fn validate_course(json: &Value, known: &Known<'_>) -> Result<Validated<Course>, Rejection> {
-    let mut c = Checker::default();
-    let Some(obj) = c.object(json, "") else {
-        return Err(c.rejection());
-    };
-    c.unknown_fields(obj, COURSE_FIELDS, "");
+    let (mut c, obj) = Checker::document(json, COURSE_FIELDS)?;
 
     let course_id = c
         .required(obj, "course_id")
@@ -277,11 +273,7 @@ pub fn validate_course(json: &Value, known: &Known<'_>) -> Result<Validated<Cour
 
 /// Validates a teacher document against catalog.md.
 pub fn validate_teacher(json: &Value) -> Result<Validated<Teacher>, Rejection> {
-    let mut c = Checker::default();
-    let Some(obj) = c.object(json, "") else {
-        return Err(c.rejection());
-    };
-    c.unknown_fields(obj, TEACHER_FIELDS, "");
+    let (mut c, obj) = Checker::document(json, TEACHER_FIELDS)?;
     let id = c.required(obj, "id").and_then(|v| c.parsed(v, "id"));
     let first_name = c
         .required(obj, "first_name")
@@ -309,11 +301,7 @@ pub fn validate_teacher(json: &Value) -> Result<Validated<Teacher>, Rejection> {
 
 /// Validates a set document against catalog.md.
 pub fn validate_set(json: &Value) -> Result<Validated<OaiSet>, Rejection> {
-    let mut c = Checker::default();
-    let Some(obj) = c.object(json, "") else {
-        return Err(c.rejection());
-    };
-    c.unknown_fields(obj, SET_FIELDS, "");
+    let (mut c, obj) = Checker::document(json, SET_FIELDS)?;
     let spec = c.required(obj, "spec").and_then(|v| c.parsed(v, "spec"));
     let name = c.required(obj, "name").and_then(|v| c.line(v, "name"));
     let (Some(spec), Some(name)) = (spec, name) else {
