@@ -557,7 +557,12 @@ async fn post_form_requests_answer_as_get_does() {
         )
         .await;
     record.assert_ok("POST GetRecord");
-    assert_eq!(record.identifiers(), [id.clone()], "{}", record.body);
+    assert_eq!(
+        record.identifiers(),
+        std::slice::from_ref(&id),
+        "{}",
+        record.body
+    );
 
     responses.validate_all();
     server.stop().await;
