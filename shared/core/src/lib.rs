@@ -1,6 +1,7 @@
 //! The pure core of pok-eco: catalog types, validation and the catalog service, OAI-PMH
-//! request parsing, resumption tokens and rendering, settings, and the ports the adapters
-//! implement. No AWS types, no I/O beyond reading the environment.
+//! request parsing, resumption tokens and rendering, edX events and their xAPI translation,
+//! settings, and the ports the adapters implement. No AWS types, no I/O beyond reading the
+//! environment.
 
 pub mod catalog;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod oai;
 pub mod order;
 pub mod secret;
 pub mod store;
+pub mod xapi;
 
 pub use datestamp::Datestamp;
 

@@ -1,0 +1,520 @@
+//! The ECO profile: the 21 rules of the old pok-eco `xapi` app, in their order (first match
+//! wins), with the recommended fixes of pokeco-legacy.md §A instead of its defects: a string
+//! `event` is parsed for every rule, a missing title or description is left out instead of
+//! dropping the event, no statement is made without an object id, and LMS paths are joined
+//! without a double slash.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+use uuid::Uuid;
+
+use super::event::EdxEvent;
+use super::statement::{
+    en_us, Account, Activity, Actor, Context, ContextActivities, LanguageMap, Statement, Verb,
+    XAPI_VERSION,
+};
+use crate::catalog::{CourseId, LangMap};
+use crate::oai::OaiPrefix;
+
+/// The extension that carries the event's time as the LMS wrote it (with its fraction of a
+/// second): xAPI wants an IRI as key, so the old `time_with_millis` lives under ECO's own
+/// namespace.
+pub const TIME_WITH_MILLIS: &str = "http://www.ecolearning.eu/expapi/extensions/time_with_millis";
+
+/// The namespace of statement ids: UUIDv5 of the source event within it.
+pub const STATEMENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f0c_9a52_8d1e_4c3b_9a7e_2b5d_0c4e_8f11);
+
+const COURSE: &str = "http://adlnet.gov/expapi/activities/course";
+const MODULE: &str = "http://adlnet.gov/expapi/activities/module";
+const QUESTION: &str = "http://adlnet.gov/expapi/activities/question";
+const VIDEO: &str = "http://activitystrea.ms/schema/1.0/video";
+const WIKI: &str = "http://www.ecolearning.eu/expapi/activitytype/wiki";
+const THREAD: &str = "http://www.ecolearning.eu/expapi/activitytype/discussionthread";
+const MESSAGE: &str = "http://www.ecolearning.eu/expapi/activitytype/forummessage";
+const DISCUSSION: &str = "http://id.tincanapi.com/activitytype/discussion";
+const PEER_ASSESSMENT: &str = "http://www.ecolearning.eu/expapi/activitytype/peerassessment";
+
+/// The verbs of the profile: IRI and `en-US` display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EcoVerb {
+    Access,
+    Registered,
+    Exited,
+    Create,
+    Update,
+    Answered,
+    Watch,
+    Author,
+    Commented,
+    Like,
+    Read,
+    Submit,
+}
+
+impl EcoVerb {
+    pub fn iri(self) -> &'static str {
+        match self {
+            Self::Access => "http://activitystrea.ms/schema/1.0/access",
+            Self::Registered => "http://adlnet.gov/expapi/verbs/registered",
+            Self::Exited => "http://adlnet.gov/expapi/verbs/exited",
+            Self::Create => "http://activitystrea.ms/schema/1.0/create",
+            Self::Update => "http://activitystrea.ms/schema/1.0/update",
+            Self::Answered => "http://adlnet.gov/expapi/verbs/answered",
+            Self::Watch => "http://activitystrea.ms/schema/1.0/watch",
+            Self::Author => "http://activitystrea.ms/schema/1.0/author",
+            Self::Commented => "http://adlnet.gov/expapi/verbs/commented",
+            Self::Like => "http://activitystrea.ms/schema/1.0/like",
+            Self::Read => "http://activitystrea.ms/schema/1.0/read",
+            Self::Submit => "http://activitystrea.ms/schema/1.0/submit",
+        }
+    }
+
+    pub fn display(self) -> &'static str {
+        match self {
+            Self::Access => "Indicates the learner accessed something",
+            Self::Registered => "Indicates the learner registered/enrolled for MOOC",
+            Self::Exited => "Indicates the learner leaves the MOOC",
+            Self::Create => "Indicates the learner created something",
+            Self::Update => "Indicates the learner updated or edited something",
+            Self::Answered => "Indicates the learner answered a question",
+            Self::Watch => "Indicates the learner has watched video xyz",
+            Self::Author => "Indicates the learner authored something",
+            Self::Commented => "Indicates the learner commented on something",
+            Self::Like => "Indicates the learner liked a forum message",
+            Self::Read => "Indicates the learner read a forum message",
+            Self::Submit => "Indicates the learner submitted something",
+        }
+    }
+}
+
+/// What the profile reads from the store instead of the LMS's database.
+pub trait Lookups {
+    /// The ECO user (OpenID `sub`) linked to an edX user id.
+    fn eco_user(&self, edx_user_id: &str) -> Option<String>;
+    /// The course's title and short description, from the catalog.
+    fn course(&self, id: &CourseId) -> Option<(LangMap, LangMap)>;
+    /// The usage key of the block with this url_name in the course's structure.
+    fn block(&self, course: &CourseId, url_name: &str) -> Option<String>;
+}
+
+/// Why an event gives no statement (counted by ingest, never an error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Skip {
+    #[error("the event names no course, or a course id that is not one")]
+    NoCourse,
+    #[error("the user is not linked to an ECO identity")]
+    NotLinked,
+    #[error("no rule of the profile matches the event")]
+    NoRule,
+    #[error("the event gives the activity no id")]
+    NoObjectId,
+    #[error("the event's time is not an ISO 8601 date-time")]
+    BadTime,
+}
+
+/// The deployment facts the profile writes into statements.
+#[derive(Clone, Debug)]
+pub struct EcoProfile {
+    /// `POKECO_OAI_PREFIX`: the course activity id is `<prefix><course id>`.
+    pub prefix: OaiPrefix,
+    /// `POKECO_ECO_HOMEPAGE`: the actor account's homePage base.
+    pub homepage: String,
+    /// `POKECO_LMS_URL`: the base of object ids built from LMS paths.
+    pub lms_url: String,
+}
+
+/// One rule's result: the verb, and the object's type, id and name.
+struct Matched {
+    verb: EcoVerb,
+    activity_type: &'static str,
+    id: Option<String>,
+    name: LanguageMap,
+}
+
+/// `COURSE_ID_PATTERN` of the LMS of the time.
+const CID: &str = r"[^/+]+(/|\+)[^/+]+(/|\+)[^/]+";
+
+fn re(pattern: &str) -> Regex {
+    // The patterns are constants of this file; a test compiles every one.
+    Regex::new(pattern).unwrap_or_else(|e| unreachable!("rule pattern {pattern}: {e}"))
+}
+
+struct Patterns {
+    course_page: Regex,
+    courseware: Regex,
+    wiki_create: Regex,
+    wiki_edit: Regex,
+    wiki_page: Regex,
+    wiki: Regex,
+    like: Regex,
+    forum_read: Regex,
+    forum: Regex,
+    peer_access: Regex,
+    peer_submit: Regex,
+    peer_feedback: Regex,
+    self_feedback: Regex,
+    block_id: Regex,
+}
+
+/// The rules' patterns, anchored at the start as Python's `re.match` is, not at the end.
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
+    course_page: re(r"^/courses/.*/(info|about)"),
+    courseware: re(r"^/courses/.*/courseware"),
+    wiki_create: re(&format!(r"^/courses/{CID}/wiki/_create")),
+    wiki_edit: re(&format!(r"^/courses/{CID}/wiki/\w+/_edit")),
+    wiki_page: re(&format!(r"^/courses/{CID}/wiki/\w+/\w+")),
+    wiki: re(&format!(r"^/courses/{CID}/wiki/\w+")),
+    like: re(&format!(
+        r"^/courses/{CID}/discussion/(threads|comments)/\S+/upvote"
+    )),
+    forum_read: re(&format!(
+        r"^/courses/{CID}/discussion/forum/\S+/threads/\S+"
+    )),
+    forum: re(&format!(r"^/courses/{CID}/discussion/forum")),
+    peer_access: re(&format!(
+        r"^/courses/{CID}/xblock/\S+/handler/render_peer_assessment"
+    )),
+    peer_submit: re(&format!(r"^/courses/{CID}/xblock/\S+/handler/submit")),
+    peer_feedback: re(&format!(r"^/courses/{CID}/xblock/\S+/handler/peer_assess")),
+    self_feedback: re(&format!(r"^/courses/{CID}/xblock/\S+/handler/self_assess")),
+    block_id: re(r"block-v\d:[^/+]+(/|\+)[^/+]+(/|\+)[^/]+"),
+});
+
+/// The second-to-last `/`-separated part of `s`.
+fn second_to_last(s: &str) -> Option<&str> {
+    let mut parts = s.rsplit('/');
+    parts.next()?;
+    parts.next()
+}
+
+/// The part of `s` before the first `keyword`.
+fn before<'a>(s: &'a str, keyword: &str) -> &'a str {
+    s.find(keyword).map_or(s, |at| &s[..at])
+}
+
+/// A name map, empty when there is no name (the definition then has none).
+fn named(name: Option<String>) -> LanguageMap {
+    name.map(en_us).unwrap_or_default()
+}
+
+impl EcoProfile {
+    /// An LMS path as an absolute URL: joined to the LMS URL with one slash, or kept when it
+    /// is already absolute.
+    fn lms_id(&self, path: Option<&str>) -> Option<String> {
+        let path = path?;
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return Some(path.to_owned());
+        }
+        Some(format!(
+            "{}/{}",
+            self.lms_url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        ))
+    }
+
+    /// The usage key of a block: from the course structure when loaded, else derived from the
+    /// course key and the block's category.
+    fn usage_key(
+        lookups: &dyn Lookups,
+        course: &CourseId,
+        url_name: &str,
+        category: &str,
+    ) -> Option<String> {
+        if url_name.is_empty() {
+            return None;
+        }
+        if let Some(key) = lookups.block(course, url_name) {
+            return Some(key);
+        }
+        let id = course.as_str();
+        match id.strip_prefix("course-v1:") {
+            Some(key) => Some(format!("block-v1:{key}+type@{category}+block@{url_name}")),
+            None => {
+                let mut parts = id.split('/');
+                let (org, number) = (parts.next()?, parts.next()?);
+                Some(format!("i4x://{org}/{number}/{category}/{url_name}"))
+            }
+        }
+    }
+
+    fn block_id(s: Option<&str>) -> Option<String> {
+        PATTERNS.block_id.find(s?).map(|m| m.as_str().to_owned())
+    }
+
+    /// The first rule that matches, in the old order.
+    fn rule(&self, e: &EdxEvent, course: &CourseId, lookups: &dyn Lookups) -> Option<Matched> {
+        let p = &*PATTERNS;
+        let t = e.event_type.as_str();
+        let server = e.source.as_deref() == Some("server");
+        let browser = e.source.as_deref() == Some("browser");
+        let course_activity = self.prefix.identifier(course.as_str());
+        let m = |verb, activity_type, id: Option<String>, name: LanguageMap| Matched {
+            verb,
+            activity_type,
+            id,
+            name,
+        };
+        let path_id = || self.lms_id(e.path.as_deref());
+        Some(if p.course_page.is_match(t) {
+            m(
+                EcoVerb::Access,
+                COURSE,
+                Some(course_activity.clone()),
+                en_us(course_activity),
+            )
+        } else if p.courseware.is_match(t) {
+            let module = second_to_last(t).filter(|m| *m != "courseware");
+            let category = if t.ends_with('/') {
+                "sequential"
+            } else {
+                "chapter"
+            };
+            let id = module.and_then(|n| Self::usage_key(lookups, course, n, category));
+            m(
+                EcoVerb::Access,
+                MODULE,
+                id,
+                named(module.map(str::to_owned)),
+            )
+        } else if matches!(t, "seq_goto" | "seq_next" | "seq_prev") {
+            let (sequence, new) = (e.field("id"), e.field("new"));
+            let id = sequence.zip(new.clone()).map(|(s, n)| format!("{s}#{n}"));
+            let page = e.page.as_deref().and_then(second_to_last);
+            let name = page.zip(new).map(|(p, n)| format!("{p}_{n}"));
+            m(EcoVerb::Access, MODULE, id, named(name))
+        } else if t == "edx.course.enrollment.activated" && server {
+            m(
+                EcoVerb::Registered,
+                COURSE,
+                Some(course_activity),
+                LanguageMap::new(),
+            )
+        } else if t == "edx.course.enrollment.deactivated" && server {
+            m(
+                EcoVerb::Exited,
+                COURSE,
+                Some(course_activity),
+                LanguageMap::new(),
+            )
+        } else if p.wiki_create.is_match(t) || p.wiki_edit.is_match(t) {
+            let verb = if p.wiki_create.is_match(t) {
+                EcoVerb::Create
+            } else {
+                EcoVerb::Update
+            };
+            let title = e.payload.as_ref().and_then(|p| {
+                p.get("POST")?
+                    .get("title")?
+                    .get(0)?
+                    .as_str()
+                    .map(str::to_owned)
+            });
+            m(verb, WIKI, path_id(), named(title))
+        } else if p.wiki_page.is_match(t) || p.wiki.is_match(t) {
+            m(EcoVerb::Access, WIKI, path_id(), named(e.path.clone()))
+        } else if t.ends_with("problem_get") && server {
+            m(EcoVerb::Access, QUESTION, Self::block_id(Some(t)), en_us(t))
+        } else if t == "problem_check" && server {
+            m(
+                EcoVerb::Answered,
+                QUESTION,
+                e.field("problem_id"),
+                named(e.module_name.clone()),
+            )
+        } else if (t == "load_video" || t == "play_video") && browser {
+            let verb = if t == "load_video" {
+                EcoVerb::Access
+            } else {
+                EcoVerb::Watch
+            };
+            let video = e.field("id");
+            let id = video
+                .as_deref()
+                .and_then(|v| Self::usage_key(lookups, course, v, "video"));
+            m(verb, VIDEO, id, named(video))
+        } else if t == "edx.forum.thread.created" {
+            let title = e.payload.as_ref().and_then(|p| match p.get("title")? {
+                serde_json::Value::Array(list) => list.first()?.as_str().map(str::to_owned),
+                other => other.as_str().map(str::to_owned),
+            });
+            m(
+                EcoVerb::Author,
+                THREAD,
+                path_id(),
+                named(title.filter(|t| !t.is_empty())),
+            )
+        } else if t == "edx.forum.response.created" {
+            m(
+                EcoVerb::Commented,
+                MESSAGE,
+                path_id(),
+                named(e.referer.clone()),
+            )
+        } else if p.like.is_match(t) {
+            m(
+                EcoVerb::Like,
+                MESSAGE,
+                path_id(),
+                en_us(before(t, "upvote")),
+            )
+        } else if p.forum_read.is_match(t) {
+            m(EcoVerb::Read, MESSAGE, path_id(), en_us(t))
+        } else if p.forum.is_match(t) {
+            m(EcoVerb::Access, DISCUSSION, path_id(), en_us(t))
+        } else {
+            let (verb, keyword) = if p.peer_access.is_match(t) {
+                (EcoVerb::Access, "render_peer_assessment")
+            } else if p.peer_submit.is_match(t) {
+                (EcoVerb::Submit, "submit")
+            } else if p.peer_feedback.is_match(t) {
+                (EcoVerb::Submit, "peer_assess")
+            } else if p.self_feedback.is_match(t) {
+                (EcoVerb::Submit, "self_assess")
+            } else {
+                return None;
+            };
+            let id = Self::block_id(e.path.as_deref());
+            m(verb, PEER_ASSESSMENT, id, en_us(before(t, keyword)))
+        })
+    }
+
+    /// The statement of one event of a tracked course.
+    ///
+    /// # Errors
+    /// The [`Skip`] that says why the event gives none.
+    pub fn translate(&self, e: &EdxEvent, lookups: &dyn Lookups) -> Result<Statement, Skip> {
+        let course: CourseId = e
+            .course_id
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .ok_or(Skip::NoCourse)?;
+        let sub = e
+            .user_id
+            .as_deref()
+            .and_then(|u| lookups.eco_user(u))
+            .ok_or(Skip::NotLinked)?;
+        let timestamp = timestamp(&e.time).ok_or(Skip::BadTime)?;
+        let matched = self.rule(e, &course, lookups).ok_or(Skip::NoRule)?;
+        let object_id = matched.id.ok_or(Skip::NoObjectId)?;
+
+        let course_activity = self.prefix.identifier(course.as_str());
+        let (title, description) = lookups.course(&course).unwrap_or_default();
+        let title = language_map(title);
+        let mut name = matched.name;
+        if name.is_empty() && object_id == course_activity {
+            name = title.clone();
+        }
+        let mut parent = Activity::new(
+            course_activity.clone(),
+            COURSE,
+            if title.is_empty() {
+                en_us(course_activity.clone())
+            } else {
+                title
+            },
+        );
+        parent.definition.description = language_map(description);
+        let id = statement_id(&sub, e, course.as_str(), &object_id);
+        Ok(Statement {
+            id,
+            actor: Actor {
+                object_type: "Agent".to_owned(),
+                account: Account {
+                    home_page: format!("{}?user={sub}", self.homepage),
+                    name: sub,
+                },
+            },
+            verb: Verb {
+                id: matched.verb.iri().to_owned(),
+                display: en_us(matched.verb.display()),
+            },
+            object: Activity::new(object_id, matched.activity_type, name),
+            context: Context {
+                context_activities: ContextActivities {
+                    parent: vec![parent],
+                },
+                extensions: [(TIME_WITH_MILLIS.to_owned(), e.time.clone())].into(),
+            },
+            timestamp,
+            version: XAPI_VERSION.to_owned(),
+        })
+    }
+}
+
+/// A catalog text map as an xAPI language map.
+fn language_map(texts: LangMap) -> LanguageMap {
+    texts
+        .into_iter()
+        .map(|(lang, text)| (lang.to_string(), text))
+        .collect()
+}
+
+/// The statement id: UUIDv5 of who, what, where, on what and when (the raw time), so a
+/// replayed or retried event gives the same statement, never a second one.
+pub fn statement_id(sub: &str, e: &EdxEvent, course: &str, object: &str) -> String {
+    let name = [sub, &e.event_type, course, object, &e.time].join("\n");
+    Uuid::new_v5(&STATEMENT_NAMESPACE, name.as_bytes()).to_string()
+}
+
+/// An ISO 8601 time as an xAPI timestamp to the second, keeping its offset (UTC when it has
+/// none).
+pub fn timestamp(time: &str) -> Option<String> {
+    let at = match OffsetDateTime::parse(time, &Rfc3339) {
+        Ok(at) => at,
+        Err(_) => {
+            let naive = format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+            );
+            PrimitiveDateTime::parse(time, naive).ok()?.assume_utc()
+        }
+    };
+    let seconds = format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+    );
+    at.format(seconds).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        LazyLock::force(&PATTERNS);
+    }
+
+    #[test]
+    fn timestamps_keep_the_offset_to_the_second() {
+        assert_eq!(
+            timestamp("2015-09-25T15:27:05.152330+00:00").as_deref(),
+            Some("2015-09-25T15:27:05+00:00")
+        );
+        assert_eq!(
+            timestamp("2016-11-07T10:20:11.7+01:00").as_deref(),
+            Some("2016-11-07T10:20:11+01:00")
+        );
+        assert_eq!(
+            timestamp("2016-11-07T09:20:11.734").as_deref(),
+            Some("2016-11-07T09:20:11+00:00")
+        );
+        assert_eq!(timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn lms_paths_join_with_one_slash() {
+        let p = EcoProfile {
+            prefix: OaiPrefix::new("oai:x.org:").unwrap_or_else(|_| unreachable!()),
+            homepage: "https://portal.ecolearning.eu".into(),
+            lms_url: "https://www.pok.polimi.it/".into(),
+        };
+        assert_eq!(
+            p.lms_id(Some("/courses/x/wiki/")).as_deref(),
+            Some("https://www.pok.polimi.it/courses/x/wiki/")
+        );
+        assert_eq!(p.lms_id(Some("http://a/b")).as_deref(), Some("http://a/b"));
+    }
+}
