@@ -11,6 +11,7 @@ pub mod datestamp;
 pub mod ingest;
 pub mod oai;
 pub mod order;
+pub mod queue;
 pub mod secret;
 pub mod store;
 pub mod xapi;

@@ -1,6 +1,9 @@
-//! Embedded adapters of pok-eco on SQLite: the catalog store behind `pokeco serve` and the
-//! command line. One file in the data folder, no server.
+//! Embedded adapters of pok-eco on SQLite: the catalog store and the statement queue behind
+//! `pokeco serve` and the command line. Files in the data folder, no server.
 
+mod db;
+mod queue;
 mod store;
 
+pub use queue::SqliteQueue;
 pub use store::{SqliteStore, SCHEMA_VERSION};

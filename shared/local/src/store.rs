@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
+use crate::db::Db;
 use async_trait::async_trait;
 use pokeco_core::catalog::{Course, CourseId, CourseRecord, OaiSet, SetSpec, Teacher, TeacherId};
 use pokeco_core::order::Position;
@@ -65,7 +65,7 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// The SQLite catalog store. Cheap to clone; clones share one connection.
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    db: Db,
 }
 
 impl SqliteStore {
@@ -87,9 +87,7 @@ impl SqliteStore {
             params![Datestamp::now().unix().to_string()],
         )
         .map_err(unavailable)?;
-        Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
-        })
+        Ok(Self { db: Db::new(conn) })
     }
 
     /// Runs `f` on the connection off the async executor.
@@ -98,15 +96,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| StoreError::Unavailable("store lock poisoned".into()))?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        self.db.with(f).await
     }
 }
 

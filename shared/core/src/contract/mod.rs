@@ -22,6 +22,7 @@ mod fixtures;
 mod horizon;
 mod identical;
 mod paging;
+mod queue;
 mod references;
 mod teachers_sets;
 
@@ -30,6 +31,7 @@ pub use fixtures::{full_course, minimal_course};
 pub use horizon::*;
 pub use identical::*;
 pub use paging::*;
+pub use queue::*;
 pub use references::*;
 pub use teachers_sets::*;
 
@@ -82,7 +84,43 @@ macro_rules! catalog_store_contract {
     };
 }
 
-/// The source of every module that holds checks.
+/// Every check of the statement-queue contract. `$fresh` makes an empty queue whose messages
+/// die after two receives.
+#[macro_export]
+macro_rules! statement_queue_contract {
+    ($fresh:path) => {
+        $crate::statement_queue_contract!(@each $fresh;
+            sent_messages_are_received_once_while_hidden,
+            received_messages_come_back_until_deleted,
+            too_many_receives_make_a_dead_letter_and_redrive_revives_it,
+            a_message_holds_up_to_the_limit_and_no_more,
+            many_messages_are_received_in_several_calls,
+        );
+    };
+    (@each $fresh:path; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let queue = $fresh().await;
+                $crate::contract::$check(queue).await;
+            }
+        )+
+
+        #[test]
+        fn the_queue_contract_lists_every_check() {
+            $crate::contract::assert_listed(
+                &[$crate::contract::QUEUE_CHECK_SOURCE],
+                "Q: StatementQueue>(queue: Q)",
+                &[$(stringify!($check)),+],
+            );
+        }
+    };
+}
+
+/// The source of the queue checks.
+pub const QUEUE_CHECK_SOURCE: &str = include_str!("queue.rs");
+
+/// The source of every module that holds catalog checks.
 const CHECK_SOURCES: [&str; 6] = [
     include_str!("courses.rs"),
     include_str!("horizon.rs"),
@@ -92,18 +130,22 @@ const CHECK_SOURCES: [&str; 6] = [
     include_str!("teachers_sets.rs"),
 ];
 
-/// Panics unless `listed` names exactly the checks defined in this module: every
-/// `pub async fn <name><S: CatalogStore>(store: S)`.
+/// Panics unless `listed` names exactly the catalog checks of this module.
 pub fn assert_every_check_listed(listed: &[&str]) {
-    let mut defined: Vec<&str> = CHECK_SOURCES
+    assert_listed(&CHECK_SOURCES, "S: CatalogStore>(store: S)", listed);
+}
+
+/// Panics unless `listed` names exactly the checks of `sources`: every
+/// `pub async fn <name><{signature}`, whose line may wrap after the generics.
+pub fn assert_listed(sources: &[&str], signature: &str, listed: &[&str]) {
+    let mut defined: Vec<&str> = sources
         .iter()
-        .flat_map(|src| src.lines())
-        .filter_map(|line| {
-            let name = line.strip_prefix("pub async fn ")?;
-            let (name, signature) = name.split_once('<')?;
-            signature
-                .starts_with("S: CatalogStore>(store: S)")
-                .then_some(name)
+        .flat_map(|src| src.split("pub async fn ").skip(1))
+        .filter_map(|def| {
+            let (name, rest) = def.split_once('<')?;
+            let rest: String = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+            let rest = rest.replace("( ", "(").replace(", )", ")");
+            rest.starts_with(signature).then_some(name)
         })
         .collect();
     defined.sort_unstable();
@@ -111,6 +153,6 @@ pub fn assert_every_check_listed(listed: &[&str]) {
     listed.sort_unstable();
     assert_eq!(
         listed, defined,
-        "catalog_store_contract! must list every check of pokeco_core::contract"
+        "the contract macro must list every check of pokeco_core::contract"
     );
 }
