@@ -1,5 +1,5 @@
 //! AWS adapters of pok-eco: the catalog on one DynamoDB table ([`DynamoStore`]), the table's
-//! creation, and the SDK configuration. Lambda start-up lives in `pokeco-lambda`, so the
+//! creation, the statement queue on SQS ([`SqsQueue`]), and the SDK configuration. Lambda start-up lives in `pokeco-lambda`, so the
 //! `pokeco` command line links none of it.
 
 mod config;
@@ -7,10 +7,12 @@ mod course_write;
 mod errors;
 mod items;
 pub mod keys;
+mod queue;
 mod reads;
 mod store;
 mod table;
 
 pub use config::load_config;
+pub use queue::SqsQueue;
 pub use store::{DynamoStore, DEFAULT_LIST_LAG_SECONDS};
 pub use table::create_table;

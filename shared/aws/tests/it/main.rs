@@ -9,3 +9,4 @@ mod contract;
 mod dynamo;
 mod limits;
 mod mocked;
+mod queue;
