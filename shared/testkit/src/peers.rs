@@ -37,6 +37,18 @@ fn required_dir(var: &str, marker: &str) -> PathBuf {
     dir
 }
 
+/// The xAPI base URL of the strict LRS that `infra/test` starts (Learning Locker's statements
+/// service, in memory): `POKECO_TEST_STRICT_LRS`.
+pub fn strict_lrs() -> String {
+    match std::env::var("POKECO_TEST_STRICT_LRS") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "POKECO_TEST_STRICT_LRS is not set. The LRS-backed tests need the strict LRS that \
+             infra/test starts: run the tests through infra/test; they are never skipped."
+        ),
+    }
+}
+
 /// The Python virtualenv of the test peers (`POKECO_TEST_VENV`).
 pub fn venv() -> PathBuf {
     required_dir(VENV_VAR, "bin/python")

@@ -162,3 +162,61 @@ fn unlinked_users_and_unknown_courses_give_no_statement() {
     event.course_id = Some("not a course".to_owned());
     assert_eq!(profile().translate(&event, &Fixtures), Err(Skip::NoCourse));
 }
+
+/// Every statement the profile makes of the samples is valid xAPI 1.0.3 to a strict LRS
+/// (Learning Locker's statements service): accepted in one batch with the ids we gave, stored
+/// as sent, and accepted again unchanged (the same event gives the same statement).
+#[tokio::test]
+async fn every_statement_is_accepted_by_the_strict_lrs() {
+    let profile = profile();
+    let mut statements = Vec::new();
+    for entry in index() {
+        let file = entry["file"].as_str().unwrap();
+        let mut event = EdxEvent::parse(&test_data(&format!("edx-events/legacy/{file}"))).unwrap();
+        event
+            .course_id
+            .get_or_insert_with(|| "course-v1:ORG+COURSE+RUN".to_owned());
+        event.user_id.get_or_insert_with(|| "1".to_owned());
+        if let Ok(s) = profile.translate(&event, &Fixtures) {
+            statements.push(s);
+        }
+    }
+    assert!(statements.len() >= 50, "{}", statements.len());
+    let lrs = pokeco_testkit::peers::strict_lrs();
+    let http = reqwest::Client::new();
+    let post = || {
+        http.post(format!("{lrs}/statements"))
+            .basic_auth("pokeco", Some("tests"))
+            .header("X-Experience-API-Version", "1.0.3")
+            .json(&statements)
+    };
+    let answer = post().send().await.unwrap();
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<&str> = statements.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(body, json!(ids));
+    for s in statements.iter().step_by(7) {
+        let stored: Value = http
+            .get(format!("{lrs}/statements"))
+            .query(&[("statementId", s.id.as_str())])
+            .basic_auth("pokeco", Some("tests"))
+            .header("X-Experience-API-Version", "1.0.3")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sent = serde_json::to_value(s).unwrap();
+        for field in ["actor", "verb", "object", "context"] {
+            assert_eq!(stored[field], sent[field], "{} {field}", s.id);
+        }
+    }
+    let again = post().send().await.unwrap();
+    assert_eq!(
+        again.status(),
+        200,
+        "the same statements again: no conflict"
+    );
+}
