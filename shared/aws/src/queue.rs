@@ -10,9 +10,7 @@ use aws_sdk_sqs::types::{
     SendMessageBatchRequestEntry,
 };
 use aws_sdk_sqs::Client;
-use pokeco_core::queue::{
-    Depth, QueueError, QueueResult, Received, StatementQueue, MAX_MESSAGE_BYTES,
-};
+use pokeco_core::queue::{check_sizes, Depth, QueueError, QueueResult, Received, StatementQueue};
 use tokio::sync::OnceCell;
 
 /// SQS's limit on the entries of one batch call.
@@ -242,12 +240,7 @@ impl SqsQueue {
 #[async_trait]
 impl StatementQueue for SqsQueue {
     async fn send(&self, bodies: &[String]) -> QueueResult<()> {
-        if let Some(big) = bodies.iter().find(|b| b.len() > MAX_MESSAGE_BYTES) {
-            return Err(QueueError::Rejected(format!(
-                "a message of {} bytes, more than {MAX_MESSAGE_BYTES}",
-                big.len()
-            )));
-        }
+        check_sizes(bodies)?;
         self.send_to(&self.url, bodies).await
     }
 

@@ -77,6 +77,20 @@ pub trait StatementQueue: Send + Sync {
     async fn redrive_dead_letters(&self) -> QueueResult<u64>;
 }
 
+/// Refuses, before anything is sent, a body larger than a message holds.
+///
+/// # Errors
+/// `Rejected` naming the size.
+pub fn check_sizes(bodies: &[String]) -> QueueResult<()> {
+    match bodies.iter().find(|b| b.len() > MAX_MESSAGE_BYTES) {
+        Some(big) => Err(QueueError::Rejected(format!(
+            "a message of {} bytes, more than {MAX_MESSAGE_BYTES}",
+            big.len()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Statements as message bodies: JSON arrays, each as large as [`MAX_MESSAGE_BYTES`] allows.
 ///
 /// # Errors

@@ -6,9 +6,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use pokeco_core::queue::{
-    Depth, QueueError, QueueResult, Received, StatementQueue, MAX_MESSAGE_BYTES,
-};
+use pokeco_core::queue::{check_sizes, Depth, QueueError, QueueResult, Received, StatementQueue};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::db::Db;
@@ -84,12 +82,7 @@ impl SqliteQueue {
 #[async_trait]
 impl StatementQueue for SqliteQueue {
     async fn send(&self, bodies: &[String]) -> QueueResult<()> {
-        if let Some(big) = bodies.iter().find(|b| b.len() > MAX_MESSAGE_BYTES) {
-            return Err(QueueError::Rejected(format!(
-                "a message of {} bytes, more than {MAX_MESSAGE_BYTES}",
-                big.len()
-            )));
-        }
+        check_sizes(bodies)?;
         let bodies = bodies.to_vec();
         self.db
             .with(move |conn| {

@@ -69,17 +69,33 @@ macro_rules! catalog_store_contract {
         );
     };
     (@each $fresh:path; $($check:ident),+ $(,)?) => {
+        $crate::contract_tests!(
+            $fresh,
+            the_contract_lists_every_check,
+            &$crate::contract::CHECK_SOURCES,
+            "S: CatalogStore>(store: S)";
+            $($check),+
+        );
+    };
+}
+
+/// The tests of a contract: one per check, on a fresh adapter each, and one that fails when a
+/// check defined in `$sources` (with `$signature`) is missing from the list.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! contract_tests {
+    ($fresh:path, $listing:ident, $sources:expr, $signature:literal; $($check:ident),+) => {
         $(
             #[tokio::test]
             async fn $check() {
-                let store = $fresh().await;
-                $crate::contract::$check(store).await;
+                let adapter = $fresh().await;
+                $crate::contract::$check(adapter).await;
             }
         )+
 
         #[test]
-        fn the_contract_lists_every_check() {
-            $crate::contract::assert_every_check_listed(&[$(stringify!($check)),+]);
+        fn $listing() {
+            $crate::contract::assert_listed($sources, $signature, &[$(stringify!($check)),+]);
         }
     };
 }
@@ -98,22 +114,13 @@ macro_rules! statement_queue_contract {
         );
     };
     (@each $fresh:path; $($check:ident),+ $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $check() {
-                let queue = $fresh().await;
-                $crate::contract::$check(queue).await;
-            }
-        )+
-
-        #[test]
-        fn the_queue_contract_lists_every_check() {
-            $crate::contract::assert_listed(
-                &[$crate::contract::QUEUE_CHECK_SOURCE],
-                "Q: StatementQueue>(queue: Q)",
-                &[$(stringify!($check)),+],
-            );
-        }
+        $crate::contract_tests!(
+            $fresh,
+            the_queue_contract_lists_every_check,
+            &[$crate::contract::QUEUE_CHECK_SOURCE],
+            "Q: StatementQueue>(queue: Q)";
+            $($check),+
+        );
     };
 }
 
@@ -121,7 +128,7 @@ macro_rules! statement_queue_contract {
 pub const QUEUE_CHECK_SOURCE: &str = include_str!("queue.rs");
 
 /// The source of every module that holds catalog checks.
-const CHECK_SOURCES: [&str; 6] = [
+pub const CHECK_SOURCES: [&str; 6] = [
     include_str!("courses.rs"),
     include_str!("horizon.rs"),
     include_str!("identical.rs"),
@@ -129,11 +136,6 @@ const CHECK_SOURCES: [&str; 6] = [
     include_str!("references.rs"),
     include_str!("teachers_sets.rs"),
 ];
-
-/// Panics unless `listed` names exactly the catalog checks of this module.
-pub fn assert_every_check_listed(listed: &[&str]) {
-    assert_listed(&CHECK_SOURCES, "S: CatalogStore>(store: S)", listed);
-}
 
 /// Panics unless `listed` names exactly the checks of `sources`: every
 /// `pub async fn <name><{signature}`, whose line may wrap after the generics.
