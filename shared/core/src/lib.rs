@@ -8,6 +8,7 @@ pub mod config;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod datestamp;
+pub mod delivery;
 pub mod ingest;
 pub mod oai;
 pub mod order;

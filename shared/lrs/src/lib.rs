@@ -1,0 +1,164 @@
+//! [`HttpLrs`]: the LRS port over HTTP. Statements are POSTed as arrays to
+//! `<url>/statements` with Basic credentials and `X-Experience-API-Version`, over one kept-alive
+//! connection, with timeouts; answers are classified for the delivery rule of the core.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pokeco_core::delivery::{Lrs, LrsError};
+use pokeco_core::xapi::{Statement, XAPI_VERSION};
+use reqwest::StatusCode;
+
+/// How a destination takes statements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A standard LRS: arrays of up to the batch size.
+    Batch(usize),
+    /// ECO's own LRS proxy: one statement per request, answering `{"result": "ok", ...}`.
+    EcoProxy,
+}
+
+/// Where statements go.
+#[derive(Clone, Debug)]
+pub struct Destination {
+    /// The xAPI base URL; statements go to `<url>/statements`.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub mode: Mode,
+    /// How long one request may take.
+    pub timeout: Duration,
+}
+
+/// The most bytes of an LRS's refusal kept with the refused statement.
+const ANSWER_BYTES: usize = 2048;
+
+pub struct HttpLrs {
+    http: reqwest::Client,
+    destination: Destination,
+    endpoint: String,
+}
+
+impl HttpLrs {
+    /// A client for `destination`; built once and shared (one connection pool).
+    ///
+    /// # Errors
+    /// The TLS backend failed to initialise (reported as unavailable).
+    pub fn new(destination: Destination) -> Result<Self, LrsError> {
+        let http = reqwest::Client::builder()
+            .timeout(destination.timeout)
+            .connect_timeout(destination.timeout.min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(1)
+            .build()
+            .map_err(|e| LrsError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
+        let endpoint = format!("{}/statements", destination.url.trim_end_matches('/'));
+        Ok(Self {
+            http,
+            destination,
+            endpoint,
+        })
+    }
+
+    async fn send(&self, body: Vec<u8>) -> Result<(StatusCode, String), LrsError> {
+        let mut request = self
+            .http
+            .post(&self.endpoint)
+            .header("X-Experience-API-Version", XAPI_VERSION)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(user) = &self.destination.username {
+            request = request.basic_auth(user, self.destination.password.as_deref());
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| LrsError::Unavailable(e.to_string()))?;
+        let status = response.status();
+        let answer = response
+            .text()
+            .await
+            .map_err(|e| LrsError::Unavailable(e.to_string()))?;
+        Ok((status, answer))
+    }
+}
+
+/// What an answer means for delivery.
+fn classify(status: StatusCode, answer: &str, mode: Mode) -> Result<(), LrsError> {
+    let cut = || answer.chars().take(ANSWER_BYTES).collect::<String>();
+    match status.as_u16() {
+        // Stored; or, 409, an id the LRS already holds.
+        200 | 204 | 409 if mode != Mode::EcoProxy => Ok(()),
+        200 => {
+            let reply: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
+            if reply["result"] == "ok" {
+                Ok(())
+            } else {
+                Err(LrsError::Refused {
+                    status: 200,
+                    answer: cut(),
+                })
+            }
+        }
+        400 | 403 | 413 | 422 => Err(LrsError::Refused {
+            status: status.as_u16(),
+            answer: cut(),
+        }),
+        // 401 is a credentials problem of ours, 429 and 5xx the LRS's: all wait for later, so
+        // a wrong password never parks statements.
+        other => Err(LrsError::Unavailable(format!("HTTP {other}: {}", cut()))),
+    }
+}
+
+#[async_trait]
+impl Lrs for HttpLrs {
+    async fn post(&self, statements: &[Statement]) -> Result<(), LrsError> {
+        let body = match self.destination.mode {
+            Mode::EcoProxy if statements.len() == 1 => serde_json::to_vec(&statements[0]),
+            _ => serde_json::to_vec(statements),
+        }
+        .map_err(|e| LrsError::Refused {
+            status: 0,
+            answer: format!("statement not serializable: {e}"),
+        })?;
+        let (status, answer) = self.send(body).await?;
+        classify(status, &answer, self.destination.mode)
+    }
+
+    fn batch_size(&self) -> usize {
+        match self.destination.mode {
+            Mode::Batch(n) => n.max(1),
+            Mode::EcoProxy => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_classified_for_delivery() {
+        let batch = Mode::Batch(100);
+        for ok in [200, 204, 409] {
+            assert_eq!(
+                classify(StatusCode::from_u16(ok).unwrap(), "", batch),
+                Ok(()),
+                "{ok}"
+            );
+        }
+        for refused in [400, 403, 413, 422] {
+            let r = classify(StatusCode::from_u16(refused).unwrap(), "no", batch);
+            assert!(matches!(r, Err(LrsError::Refused { .. })), "{refused}");
+        }
+        for later in [401, 429, 500, 502, 503] {
+            let r = classify(StatusCode::from_u16(later).unwrap(), "", batch);
+            assert!(matches!(r, Err(LrsError::Unavailable(_))), "{later}");
+        }
+        let proxy = Mode::EcoProxy;
+        assert_eq!(
+            classify(StatusCode::OK, r#"{"result":"ok","id":"x"}"#, proxy),
+            Ok(())
+        );
+        assert!(classify(StatusCode::OK, r#"{"result":"ko"}"#, proxy).is_err());
+    }
+}
