@@ -74,13 +74,10 @@ pub async fn check_images(
         let (http, permits) = (http.clone(), Arc::clone(&permits));
         tasks.spawn(async move {
             let _permit = permits.acquire().await;
-            let download = fetch(&http, image.as_str()).await;
-            let verdict = judge_image(
-                download
-                    .as_ref()
-                    .map(|(s, b)| (*s, b.as_slice()))
-                    .map_err(Clone::clone),
-            );
+            let verdict = match fetch(&http, image.as_str()).await {
+                Ok((status, body)) => judge_image(Ok((status, &body))),
+                Err(why) => judge_image(Err(why)),
+            };
             (
                 i,
                 ImageReport {

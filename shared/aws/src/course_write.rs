@@ -68,7 +68,7 @@ fn names(item: Option<&CourseItem>) -> BTreeSet<Named> {
 }
 
 impl DynamoStore {
-    async fn get_course_item(&self, id: &CourseId) -> StoreResult<Option<CourseItem>> {
+    pub(crate) async fn get_course_item(&self, id: &CourseId) -> StoreResult<Option<CourseItem>> {
         let key = key(keys::course_pk(id), keys::COURSE_SK);
         self.get_item(key).await?.map(from_item).transpose()
     }

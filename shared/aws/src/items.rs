@@ -44,6 +44,14 @@ impl CourseItem {
         }
     }
 
+    pub fn to_record(&self) -> CourseRecord {
+        CourseRecord {
+            course: self.course.clone(),
+            datestamp: self.datestamp,
+            deleted: self.deleted,
+        }
+    }
+
     pub fn into_record(self) -> CourseRecord {
         CourseRecord {
             course: self.course,

@@ -48,12 +48,6 @@ impl DynamoStore {
         Self::new(Client::new(config), table)
     }
 
-    /// The same store with another list lag (the harvest horizon's distance behind now).
-    pub fn with_list_lag(mut self, seconds: u32) -> Self {
-        self.list_lag = seconds;
-        self
-    }
-
     pub fn table(&self) -> &str {
         &self.table
     }
@@ -218,16 +212,6 @@ impl DynamoStore {
     }
 }
 
-impl CourseItem {
-    pub(crate) fn to_record(&self) -> CourseRecord {
-        CourseRecord {
-            course: self.course.clone(),
-            datestamp: self.datestamp,
-            deleted: self.deleted,
-        }
-    }
-}
-
 #[async_trait]
 impl CatalogStore for DynamoStore {
     async fn put_course(&self, course: Course, now: Datestamp) -> StoreResult<CourseRecord> {
@@ -255,11 +239,7 @@ impl CatalogStore for DynamoStore {
     }
 
     async fn get_course(&self, id: &CourseId) -> StoreResult<Option<CourseRecord>> {
-        let item = self
-            .get_item(key(keys::course_pk(id), keys::COURSE_SK))
-            .await?;
-        item.map(|i| from_item::<CourseItem>(i).map(CourseItem::into_record))
-            .transpose()
+        Ok(self.get_course_item(id).await?.map(CourseItem::into_record))
     }
 
     async fn page_courses(&self, query: &RecordQuery) -> StoreResult<RecordPage> {

@@ -65,7 +65,7 @@ impl JsonError {
 
     /// A store failure, logged with its detail and answered with the mapping above.
     pub fn store(e: &StoreError) -> Self {
-        if e.is_retryable() || matches!(e, StoreError::Rejected(_) | StoreError::Corrupt(_)) {
+        if !matches!(e, StoreError::NotFound | StoreError::Conflict(_)) {
             tracing::error!(error = %e, "store failed");
         }
         let message = match e {

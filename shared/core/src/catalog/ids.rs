@@ -246,11 +246,6 @@ impl HttpUrl {
             .iter()
             .any(|ext| lower.ends_with(ext))
     }
-
-    /// Whether the URL has a query or a fragment (a base URL must have neither).
-    pub fn has_query_or_fragment(&self) -> bool {
-        self.0.contains(['?', '#'])
-    }
 }
 
 impl Lang {

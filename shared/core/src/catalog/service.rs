@@ -109,10 +109,6 @@ impl CatalogService {
         Self { store, prefix }
     }
 
-    pub fn store(&self) -> &Arc<dyn CatalogStore> {
-        &self.store
-    }
-
     fn view(&self, record: CourseRecord) -> CourseView {
         CourseView {
             oai_identifier: self.prefix.identifier(record.course.course_id.as_str()),

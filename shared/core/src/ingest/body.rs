@@ -7,6 +7,7 @@
 //! one is reported with its number. A gzip stream that ends early still gives every complete
 //! line before the cut. Sizes are bounded before anything is inflated past them.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use flate2::read::GzDecoder;
@@ -73,12 +74,12 @@ fn inflate(
     body: &[u8],
     encoding: Encoding,
     limit: usize,
-) -> Result<(Vec<u8>, Option<String>), BodyError> {
+) -> Result<(Cow<'_, [u8]>, Option<String>), BodyError> {
     if encoding == Encoding::Identity {
         if body.len() > limit {
             return Err(BodyError::TooLarge { limit });
         }
-        return Ok((body.to_vec(), None));
+        return Ok((Cow::Borrowed(body), None));
     }
     let mut out = Vec::new();
     // One byte past the limit tells "too large" from "exactly the limit", and a gzip bomb is
@@ -88,7 +89,7 @@ fn inflate(
     if out.len() > limit {
         return Err(BodyError::TooLarge { limit });
     }
-    Ok((out, ended.map(|e| e.to_string())))
+    Ok((Cow::Owned(out), ended.map(|e| e.to_string())))
 }
 
 /// The tracking event an element holds: itself, or the line a shipper's envelope carries.

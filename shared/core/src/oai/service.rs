@@ -474,7 +474,11 @@ async fn list(
                 complete_list_size,
                 cursor: state.cursor,
             };
-            match page.records.get(written.wrapping_sub(1)).filter(|_| more) {
+            match written
+                .checked_sub(1)
+                .and_then(|last| page.records.get(last))
+                .filter(|_| more)
+            {
                 Some(last) => {
                     let next = TokenState {
                         after: Some(Position::of(last)),

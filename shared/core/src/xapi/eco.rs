@@ -300,12 +300,9 @@ impl EcoProfile {
                 Some(course_activity),
                 LanguageMap::new(),
             )
-        } else if p.wiki_create.is_match(t) || p.wiki_edit.is_match(t) {
-            let verb = if p.wiki_create.is_match(t) {
-                EcoVerb::Create
-            } else {
-                EcoVerb::Update
-            };
+        } else if let Some(verb) = (p.wiki_create.is_match(t).then_some(EcoVerb::Create))
+            .or_else(|| p.wiki_edit.is_match(t).then_some(EcoVerb::Update))
+        {
             let title = e.payload.as_ref().and_then(|p| {
                 p.get("POST")?
                     .get("title")?
