@@ -12,9 +12,11 @@ pub mod delivery;
 pub mod ingest;
 pub mod oai;
 pub mod order;
+pub mod pipeline;
 pub mod queue;
 pub mod secret;
 pub mod store;
+pub mod sync;
 pub mod xapi;
 
 pub use datestamp::Datestamp;

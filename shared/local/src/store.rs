@@ -59,8 +59,15 @@ INSERT OR IGNORE INTO course_refs (kind, ref, course_id)
     WHERE c.deleted = 0;
 ";
 
+/// Version 3: the pipeline's state (identity links, tracked courses, refused statements).
+const SCHEMA_V3: &str = "
+CREATE TABLE IF NOT EXISTS links (edx_user_id TEXT PRIMARY KEY, eco_sub TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tracked_courses (course TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS failed_statements (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+";
+
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The SQLite catalog store. Cheap to clone; clones share one connection.
 #[derive(Clone)]
@@ -91,7 +98,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection off the async executor.
-    async fn with<T, F>(&self, f: F) -> StoreResult<T>
+    pub(crate) async fn with<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
@@ -133,6 +140,9 @@ fn upgrade(conn: &mut Connection) -> StoreResult<()> {
     if version < 2 {
         tx.execute_batch(SCHEMA_V2).map_err(unavailable)?;
     }
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3).map_err(unavailable)?;
+    }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(unavailable)?;
@@ -140,15 +150,15 @@ fn upgrade(conn: &mut Connection) -> StoreResult<()> {
     tx.commit().map_err(unavailable)
 }
 
-fn unavailable(e: rusqlite::Error) -> StoreError {
+pub(crate) fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(corrupt)
 }
 

@@ -1,7 +1,5 @@
 //! Validating newtypes for the catalog's identifiers and codes.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 /// Why a value was refused by a newtype's parser: a sentence for an operator.
@@ -49,13 +47,14 @@ macro_rules! string_newtype {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
     };
 }
+pub(crate) use string_newtype;
 
 string_newtype!(
     /// An edX course key: `course-v1:Org+Course+Run` or the old `Org/Course/Run`.

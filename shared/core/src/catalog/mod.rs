@@ -1,7 +1,7 @@
 //! The course catalog: the public JSON format, its types, validation, and the service that
 //! applies the catalog's rules over the store port.
 
-mod ids;
+pub(crate) mod ids;
 pub mod image;
 mod model;
 pub mod service;

@@ -1,5 +1,7 @@
-//! The contract every [`CatalogStore`](crate::store::CatalogStore) keeps, as generic async
-//! checks (feature `contract`).
+//! The contracts every [`CatalogStore`](crate::store::CatalogStore),
+//! [`StatementQueue`](crate::queue::StatementQueue) and
+//! [`PipelineStore`](crate::pipeline::PipelineStore) keeps, as generic async checks (feature
+//! `contract`).
 //!
 //! Each check takes a fresh, empty store and panics on the first broken promise. An adapter
 //! crate runs them all, each as its own test, with one line:
@@ -22,6 +24,7 @@ mod fixtures;
 mod horizon;
 mod identical;
 mod paging;
+mod pipeline;
 mod queue;
 mod references;
 mod teachers_sets;
@@ -31,6 +34,7 @@ pub use fixtures::{full_course, minimal_course};
 pub use horizon::*;
 pub use identical::*;
 pub use paging::*;
+pub use pipeline::*;
 pub use queue::*;
 pub use references::*;
 pub use teachers_sets::*;
@@ -123,6 +127,33 @@ macro_rules! statement_queue_contract {
         );
     };
 }
+
+/// Every check of the pipeline-store contract (links, tracked courses, refused statements).
+#[macro_export]
+macro_rules! pipeline_store_contract {
+    ($fresh:path) => {
+        $crate::pipeline_store_contract!(@each $fresh;
+            links_put_replace_look_up_and_delete,
+            many_links_are_written_and_read_in_one_call,
+            links_page_in_user_id_order,
+            tracked_courses_add_remove_and_star,
+            refused_statements_are_kept_replaced_paged_and_dropped,
+            a_large_refused_statement_and_answer_are_kept_whole,
+        );
+    };
+    (@each $fresh:path; $($check:ident),+ $(,)?) => {
+        $crate::contract_tests!(
+            $fresh,
+            the_pipeline_contract_lists_every_check,
+            &[$crate::contract::PIPELINE_CHECK_SOURCE],
+            "S: PipelineStore>(store: S)";
+            $($check),+
+        );
+    };
+}
+
+/// The source of the pipeline-store checks.
+pub const PIPELINE_CHECK_SOURCE: &str = include_str!("pipeline.rs");
 
 /// The source of the queue checks.
 pub const QUEUE_CHECK_SOURCE: &str = include_str!("queue.rs");

@@ -5,4 +5,5 @@
 
 mod contract;
 mod files;
+mod pipeline;
 mod queue;
