@@ -6,7 +6,7 @@ use clap::Subcommand;
 use pokeco_core::catalog::service::{CourseListing, MAX_LIST_LIMIT};
 use pokeco_core::catalog::{parse_json, CatalogError, CatalogService, Rejection, Warning};
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
@@ -193,13 +193,7 @@ fn read_doc(file: &Path) -> Result<Value, CliError> {
         path: file.to_owned(),
         source,
     };
-    let bytes = if file == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(read_error)?;
-        buf
-    } else {
-        std::fs::read(file).map_err(read_error)?
-    };
+    let bytes = crate::read_bytes(file).map_err(read_error)?;
     parse_json(&bytes).map_err(CliError::Refused)
 }
 

@@ -1,14 +1,15 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use pokeco::catalog::CatalogCommand;
+use pokeco::pipeline::{FailedCommand, LinkCommand, TrackedCommand};
 use pokeco::serve::{self, ServeConfig};
 use pokeco_core::catalog::CatalogService;
-use pokeco_core::config::{self, process_env};
-use pokeco_core::store::CatalogStore;
+use pokeco_core::config::{self, process_env, Fallbacks};
+use pokeco_core::ingest::IngestService;
+use pokeco_core::pipeline::PipelineService;
 
 /// A harvest page allocates many small strings: mimalloc cuts a fifth of its instructions
 /// against the system allocator (callgrind on pokeco-bench).
@@ -43,6 +44,23 @@ enum Command {
     /// The whole catalog as ECO's harvester will meet it.
     #[command(subcommand, name = "catalog")]
     Whole(WholeCatalog),
+    /// Identity links: which ECO user each edX user is.
+    #[command(subcommand)]
+    Link(LinkCommand),
+    /// The courses whose events become statements.
+    #[command(subcommand)]
+    Tracked(TrackedCommand),
+    /// Statements the LRS refused: list, show, redrive, drop.
+    #[command(subcommand)]
+    Failed(FailedCommand),
+    /// How far delivery is behind: queued and dead messages, refused statements.
+    Delivery,
+    /// Ingests tracking logs (plain or gzip, `-` for standard input) as POST /events would;
+    /// replaying the same log twice adds nothing to the LRS.
+    Replay {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,6 +87,27 @@ async fn main() -> ExitCode {
         Command::Serve { listen, demo } => run_serve(listen, cli.data, demo).await,
         Command::Catalog(cmd) => run_catalog(cmd, &cli.data).await,
         Command::Whole(WholeCatalog::Check { timeout }) => run_check(timeout, &cli.data).await,
+        Command::Link(cmd) => run_link(cmd, &cli.data).await,
+        Command::Tracked(cmd) => {
+            run_pipeline(&cli.data, |s| async move {
+                pokeco::pipeline::tracked(cmd, &s).await
+            })
+            .await
+        }
+        Command::Failed(cmd) => {
+            run_pipeline(&cli.data, |s| async move {
+                pokeco::pipeline::failed(cmd, &s).await
+            })
+            .await
+        }
+        Command::Delivery => {
+            run_pipeline(&cli.data, |s| async move {
+                println!("{}", serde_json::to_string_pretty(&s.status().await?)?);
+                Ok(())
+            })
+            .await
+        }
+        Command::Replay { files } => run_replay(&files, &cli.data).await,
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -80,7 +119,7 @@ async fn main() -> ExitCode {
     }
 }
 
-type AnyError = Box<dyn std::error::Error>;
+use pokeco::backends::AnyError;
 
 /// How a command that succeeded ended: with nothing to report, or with problems to fix.
 enum Outcome {
@@ -92,19 +131,67 @@ enum Outcome {
 /// embedded store in the data folder.
 async fn catalog(data: &Path) -> Result<CatalogService, AnyError> {
     let prefix = config::oai_prefix(&process_env, Some(serve::DEFAULT_OAI_PREFIX.into()))?;
-    let store: Arc<dyn CatalogStore> = match process_env("POKECO_TABLE") {
-        Some(table) => {
-            let config = pokeco_aws::load_config().await;
-            Arc::new(pokeco_aws::DynamoStore::from_config(&config, table))
-        }
-        None => {
-            std::fs::create_dir_all(data)?;
-            Arc::new(pokeco_local::SqliteStore::open(
-                &data.join(serve::CATALOG_FILE),
-            )?)
-        }
-    };
-    Ok(CatalogService::new(store, prefix))
+    Ok(CatalogService::new(
+        pokeco::backends::open_catalog(data).await?,
+        prefix,
+    ))
+}
+
+/// The pipeline's state and queue the operator commands work on (see `backends`).
+async fn pipeline(data: &Path) -> Result<PipelineService, AnyError> {
+    let settings = config::admin_settings(
+        &process_env,
+        Fallbacks {
+            oai_prefix: Some(serve::DEFAULT_OAI_PREFIX.into()),
+            ..Fallbacks::default()
+        },
+    )?;
+    let b = pokeco::backends::open(data).await?;
+    Ok(PipelineService::new(b.pipeline, b.queue, settings.tracked))
+}
+
+async fn run_pipeline<F, Fut>(data: &Path, verb: F) -> Result<Outcome, AnyError>
+where
+    F: FnOnce(PipelineService) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AnyError>>,
+{
+    verb(pipeline(data).await?).await?;
+    Ok(Outcome::Clean)
+}
+
+async fn run_link(cmd: LinkCommand, data: &Path) -> Result<Outcome, AnyError> {
+    let refused_lines = pokeco::pipeline::link(cmd, &pipeline(data).await?).await?;
+    Ok(if refused_lines {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
+}
+
+async fn run_replay(files: &[PathBuf], data: &Path) -> Result<Outcome, AnyError> {
+    let settings = config::ingest_settings(
+        &process_env,
+        Fallbacks {
+            oai_prefix: Some(serve::DEFAULT_OAI_PREFIX.into()),
+            lms_url: Some(serve::DEFAULT_LMS_URL.into()),
+            ..Fallbacks::default()
+        },
+    )?;
+    let b = pokeco::backends::open(data).await?;
+    let service = IngestService::new(
+        b.catalog,
+        b.pipeline,
+        b.queue,
+        settings.profile,
+        settings.tracked,
+    );
+    let summary = pokeco::replay::replay(&service, files).await?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(if summary.files.iter().any(|f| f.unreadable.is_some()) {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
 }
 
 async fn run_catalog(cmd: CatalogCommand, data: &Path) -> Result<Outcome, AnyError> {
@@ -159,9 +246,18 @@ async fn run_serve(listen: SocketAddr, data: PathBuf, demo: bool) -> Result<Outc
     println!("pok-eco listening on http://{}", server.addr);
     println!("  OAI-PMH:  {base}/oai?verb=ListRecords&metadataPrefix=oai_lom");
     println!("  admin:    {base}/admin/courses");
+    println!("  ingest:   POST {base}/events");
+    match &server.lrs_url {
+        Some(url) => println!("  LRS:      {url} (sync every few seconds)"),
+        None => println!("  LRS:      none (set POKECO_LRS_URL); statements stay queued"),
+    }
     if server.admin_token_generated {
         println!("  admin token (generated for this run; set POKECO_ADMIN_TOKEN to fix it):");
         println!("    {}", server.admin_token);
+    }
+    if server.ingest_token_generated {
+        println!("  ingest token (generated for this run; set POKECO_INGEST_TOKEN to fix it):");
+        println!("    {}", server.ingest_token);
     }
     tokio::signal::ctrl_c().await?;
     tracing::info!("shutting down");

@@ -1,16 +1,25 @@
-//! `pokeco serve`: the OAI-PMH and admin routers on one port, over the embedded SQLite store
-//! in the data folder, with the settings and defaults of catalog.md.
+//! `pokeco serve`: every function's router on one port (OAI-PMH, admin, ingest), over the
+//! embedded SQLite store and queue in the data folder, and the sync every `POKECO_SYNC_EVERY`
+//! seconds against the configured LRS; the settings and defaults of catalog.md.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use pokeco_admin::AdminState;
 use pokeco_core::catalog::CatalogService;
 use pokeco_core::config::{self, ConfigError, Fallbacks};
+use pokeco_core::delivery::LrsError;
+use pokeco_core::ingest::IngestService;
+use pokeco_core::pipeline::PipelineService;
+use pokeco_core::queue::QueueError;
 use pokeco_core::store::{CatalogStore, StoreError};
-use pokeco_local::SqliteStore;
+use pokeco_core::sync::SyncService;
+use pokeco_ingest::IngestState;
+use pokeco_local::{SqliteQueue, SqliteStore};
+use pokeco_lrs::HttpLrs;
 use pokeco_oai_pmh::OaiState;
 use rand::RngCore;
 use tokio::net::TcpListener;
@@ -20,8 +29,14 @@ use tokio::task::JoinHandle;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA: &str = ".pokeco";
 pub const DEFAULT_OAI_PREFIX: &str = "oai:pok.example.org:";
-/// The embedded catalog's file in the data folder.
+/// The embedded catalog's file in the data folder (the pipeline's state lives there too).
 pub const CATALOG_FILE: &str = "catalog.sqlite";
+/// The embedded statement queue's file in the data folder.
+pub const QUEUE_FILE: &str = "queue.sqlite";
+/// Receives after which a message becomes a dead letter (SQS's maxReceiveCount).
+pub const MAX_RECEIVES: u32 = 5;
+/// The LMS base URL when POKECO_LMS_URL is unset: an Open edX devstack.
+pub const DEFAULT_LMS_URL: &str = "http://localhost:18000";
 
 pub struct ServeConfig {
     pub listen: SocketAddr,
@@ -47,6 +62,10 @@ pub enum ServeError {
     Config(#[from] ConfigError),
     #[error("the embedded store failed: {0}")]
     Store(#[from] StoreError),
+    #[error("the embedded queue failed: {0}")]
+    Queue(#[from] QueueError),
+    #[error("cannot set up the LRS client: {0}")]
+    Lrs(#[from] LrsError),
     #[error("loading the demo catalog failed: {0}")]
     Demo(#[from] crate::demo::DemoError),
 }
@@ -59,14 +78,24 @@ pub struct RunningServer {
     pub admin_token: String,
     /// Whether the admin token was generated for this run (and so must be shown once).
     pub admin_token_generated: bool,
+    pub ingest_token: String,
+    pub ingest_token_generated: bool,
+    /// The LRS statements are delivered to; `None` keeps them queued.
+    pub lrs_url: Option<String>,
     pub demo_courses: Option<usize>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    sync: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
     /// Stops accepting, finishes in-flight requests, and waits for the server to end.
     pub async fn stop(mut self) -> std::io::Result<()> {
+        // A sync stopped between its POST and its delete only delivers those statements
+        // again on the next start: their ids make that harmless.
+        if let Some(sync) = self.sync.take() {
+            sync.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -135,10 +164,45 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 
 /// Every function's router, as they are mounted in template.yaml. Unknown routes answer
 /// the admin router's JSON 404.
-pub fn app(oai: OaiState, admin: AdminState) -> Router {
+pub fn app(oai: OaiState, admin: AdminState, ingest: IngestState) -> Router {
     Router::new()
         .merge(pokeco_oai_pmh::router(oai))
+        .merge(pokeco_ingest::router(ingest))
         .merge(pokeco_admin::router(admin))
+}
+
+/// A token from the settings, or a new one for this run (and whether it is new).
+fn token_or_generate(value: Option<String>) -> (String, bool) {
+    match value {
+        Some(t) => (t, false),
+        None => (random_hex(24), true),
+    }
+}
+
+/// Runs the sync every `every`, each run given as long as the interval (a minute at most).
+fn spawn_sync(service: SyncService, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let deadline =
+                Instant::now() + every.clamp(Duration::from_secs(30), Duration::from_secs(60));
+            match service.run(deadline).await {
+                Ok(report) if report.messages > 0 || report.stopped.is_some() => {
+                    tracing::info!(
+                        delivered = report.delivered,
+                        refused = report.refused,
+                        requests = report.requests,
+                        stopped = report.stopped.as_deref(),
+                        "sync run"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "sync run failed"),
+            }
+        }
+    })
 }
 
 /// Opens the store, loads the demo if asked, binds and starts serving in the background.
@@ -149,7 +213,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         source,
     })?;
     let env = lookup(&config.overrides);
-    let store: Arc<dyn CatalogStore> = Arc::new(SqliteStore::open(&data.join(CATALOG_FILE))?);
+    let sqlite = SqliteStore::open(&data.join(CATALOG_FILE))?;
+    let store: Arc<dyn CatalogStore> = Arc::new(sqlite.clone());
+    let queue = Arc::new(SqliteQueue::open(&data.join(QUEUE_FILE), MAX_RECEIVES)?);
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -180,10 +246,19 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         None => format!("http://{addr}"),
     };
 
-    let (admin_token, admin_token_generated) = match env("POKECO_ADMIN_TOKEN") {
-        Some(t) => (t, false),
-        None => (random_hex(24), true),
-    };
+    let (admin_token, admin_token_generated) = token_or_generate(env("POKECO_ADMIN_TOKEN"));
+    let (ingest_token, ingest_token_generated) = token_or_generate(env("POKECO_INGEST_TOKEN"));
+    let ingest_settings = config::ingest_settings(
+        &env,
+        Fallbacks {
+            oai_prefix: Some(DEFAULT_OAI_PREFIX.to_owned()),
+            lms_url: Some(DEFAULT_LMS_URL.to_owned()),
+            ingest_token: Some(ingest_token.clone()),
+            ..Fallbacks::default()
+        },
+    )?;
+    let (lrs, sync_settings) = config::sync_settings(&env, Fallbacks::default())?;
+    let sync_every = config::sync_every(&env)?;
     let admin_settings = config::admin_settings(
         &env,
         Fallbacks {
@@ -198,13 +273,38 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     } else {
         None
     };
+    let pipeline = PipelineService::new(
+        Arc::new(sqlite.clone()),
+        queue.clone(),
+        ingest_settings.tracked.clone(),
+    );
     let admin = AdminState {
         catalog,
+        pipeline,
         token: admin_settings.token,
+    };
+    let ingest = IngestState {
+        service: IngestService::new(
+            Arc::clone(&store),
+            Arc::new(sqlite.clone()),
+            queue.clone(),
+            ingest_settings.profile,
+            ingest_settings.tracked,
+        ),
+        token: ingest_settings.token,
+    };
+    let lrs_url = lrs.as_ref().map(|l| l.url.clone());
+    let sync = match lrs {
+        Some(lrs) => {
+            let lrs = Arc::new(HttpLrs::new(pokeco_lrs::Destination::from(&lrs))?);
+            let service = SyncService::new(queue, Arc::new(sqlite), lrs, sync_settings);
+            Some(spawn_sync(service, sync_every))
+        }
+        None => None,
     };
     let oai = OaiState::new(store, settings);
     let (tx, rx) = oneshot::channel::<()>();
-    let router = app(oai, admin);
+    let router = app(oai, admin, ingest);
     let task = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -217,9 +317,13 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         base_url,
         admin_token,
         admin_token_generated,
+        ingest_token,
+        ingest_token_generated,
+        lrs_url,
         demo_courses,
         shutdown: Some(tx),
         task,
+        sync,
     })
 }
 

@@ -4,6 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pokeco_core::catalog::{CatalogError, Rejection};
+use pokeco_core::pipeline::PipelineError;
+use pokeco_core::queue::QueueError;
 use pokeco_http::JsonError;
 
 #[derive(Debug, thiserror::Error)]
@@ -11,8 +13,11 @@ pub enum AdminError {
     /// The request itself was malformed (its query, its JSON); every problem is listed.
     #[error("{0}")]
     BadRequest(Rejection),
-    #[error("the body must be JSON (Content-Type: application/json)")]
-    UnsupportedMediaType,
+    #[error("the body must be {kind} (Content-Type: {content_type})")]
+    UnsupportedMediaType {
+        kind: &'static str,
+        content_type: &'static str,
+    },
     #[error("the request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     #[error("no such route")]
@@ -21,6 +26,8 @@ pub enum AdminError {
     MethodNotAllowed,
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
 }
 
 impl AdminError {
@@ -32,7 +39,7 @@ impl AdminError {
     fn json(self) -> JsonError {
         let status = match &self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -41,6 +48,22 @@ impl AdminError {
                 CatalogError::NotFound { .. } => StatusCode::NOT_FOUND,
                 CatalogError::Conflict(_) => StatusCode::CONFLICT,
                 CatalogError::Store(store) => return JsonError::store(store),
+            },
+            Self::Pipeline(e) => match e {
+                PipelineError::Invalid(_) => StatusCode::BAD_REQUEST,
+                PipelineError::NotFound(_) => StatusCode::NOT_FOUND,
+                PipelineError::Conflict(_) => StatusCode::CONFLICT,
+                PipelineError::Store(store) => return JsonError::store(store),
+                PipelineError::Queue(queue) => {
+                    tracing::error!(error = %queue, "queue failed");
+                    return JsonError::new(
+                        match queue {
+                            QueueError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                            _ => StatusCode::INTERNAL_SERVER_ERROR,
+                        },
+                        "the queue is unavailable; try again",
+                    );
+                }
             },
         };
         match self {

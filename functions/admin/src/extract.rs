@@ -24,26 +24,64 @@ impl<S: Send + Sync> FromRequest<S> for JsonDoc {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         if !content_type.is_some_and(is_json) {
-            return Err(AdminError::UnsupportedMediaType);
+            return Err(AdminError::UnsupportedMediaType {
+                kind: "JSON",
+                content_type: "application/json",
+            });
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AdminError::TooLarge { limit: BODY_LIMIT }
-            } else {
-                AdminError::bad_request("", format!("could not read the body: {}", e.body_text()))
-            }
-        })?;
+        let bytes = body_bytes(request, state).await?;
         Ok(Self(parse_json(&bytes).map_err(AdminError::BadRequest)?))
     }
 }
 
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
+/// A CSV document in the body (`text/csv` or `text/plain`), UTF-8, at most [`BODY_LIMIT`]
+/// bytes.
+pub(crate) struct CsvText(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for CsvText {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
+        let essence = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(essence);
+        if !matches!(essence.as_deref(), Some("text/csv" | "text/plain")) {
+            return Err(AdminError::UnsupportedMediaType {
+                kind: "CSV",
+                content_type: "text/csv",
+            });
+        }
+        let bytes = body_bytes(request, state).await?;
+        String::from_utf8(bytes.to_vec())
+            .map(Self)
+            .map_err(|e| AdminError::bad_request("", format!("the CSV is not UTF-8: {e}")))
+    }
+}
+
+async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, AdminError> {
+    Bytes::from_request(request, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AdminError::TooLarge { limit: BODY_LIMIT }
+        } else {
+            AdminError::bad_request("", format!("could not read the body: {}", e.body_text()))
+        }
+    })
+}
+
+/// A media type without its parameters, lower-case.
+fn essence(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = essence(content_type);
     essence == "application/json"
         || essence
             .strip_prefix("application/")

@@ -1,6 +1,7 @@
 //! The admin API (`/admin/...`) as an axum router: the catalog's courses, teachers and sets,
-//! behind a bearer token. The same router runs under `lambda_http::run` and inside `pokeco
-//! serve`; the rules are the core's `CatalogService`, shared with the `pokeco` command line.
+//! and the pipeline's links, tracked courses and refused statements, behind a bearer token.
+//! The same router runs under `lambda_http::run` and inside `pokeco serve`; the rules are the
+//! core's `CatalogService` and `PipelineService`, shared with the `pokeco` command line.
 //!
 //! | route | methods |
 //! |---|---|
@@ -8,6 +9,15 @@
 //! | `/admin/courses/{course_id}` | GET, PUT, DELETE (soft) |
 //! | `/admin/teachers`, `/admin/sets` | GET (list), POST |
 //! | `/admin/teachers/{id}`, `/admin/sets/{spec}` | GET, PUT, DELETE (409 while a live course names it) |
+//! | `/admin/links` | GET (list: `after`, `limit`) |
+//! | `/admin/links/import` | POST (`text/csv`: edX user id, ECO sub) |
+//! | `/admin/links/{edx_user_id}` | GET, PUT (`{"eco_sub"}`), DELETE |
+//! | `/admin/tracked-courses` | GET |
+//! | `/admin/tracked-courses/{course_id or *}` | PUT, DELETE |
+//! | `/admin/delivery` | GET (queue depth, dead letters, refused statements) |
+//! | `/admin/failed` | GET (list: `after`, `limit`) |
+//! | `/admin/failed/{statement_id}` | GET, DELETE (drop) |
+//! | `/admin/failed/redrive` | POST (`{"ids": [...]}`, or `{}` for all and the dead letters) |
 //!
 //! An id is the whole rest of the path, so old-style course ids (`Org/Course/Run`) work whether
 //! the slashes arrive encoded (a socket) or decoded (API Gateway).
@@ -21,9 +31,10 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::Router;
 use pokeco_core::catalog::CatalogService;
+use pokeco_core::pipeline::PipelineService;
 use pokeco_core::secret::BearerToken;
 
 pub use error::AdminError;
@@ -35,6 +46,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AdminState {
     pub catalog: CatalogService,
+    pub pipeline: PipelineService,
     pub token: Option<BearerToken>,
 }
 
@@ -56,7 +68,7 @@ async fn require_token(
 
 pub fn router(state: AdminState) -> Router {
     let state = Arc::new(state);
-    use routes::{courses, sets, teachers};
+    use routes::{courses, delivery, links, sets, teachers, tracked};
     Router::new()
         .route("/admin/courses", get(courses::list).post(courses::create))
         .route(
@@ -77,6 +89,24 @@ pub fn router(state: AdminState) -> Router {
         .route(
             "/admin/sets/{*spec}",
             get(sets::get).put(sets::put).delete(sets::delete),
+        )
+        .route("/admin/links", get(links::list))
+        .route("/admin/links/import", post(links::import))
+        .route(
+            "/admin/links/{*user}",
+            get(links::get).put(links::put).delete(links::delete),
+        )
+        .route("/admin/tracked-courses", get(tracked::list))
+        .route(
+            "/admin/tracked-courses/{*course}",
+            put(tracked::put).delete(tracked::delete),
+        )
+        .route("/admin/delivery", get(delivery::status))
+        .route("/admin/failed", get(delivery::list))
+        .route("/admin/failed/redrive", post(delivery::redrive))
+        .route(
+            "/admin/failed/{*id}",
+            get(delivery::get).delete(delivery::delete),
         )
         .route_layer(from_fn_with_state(Arc::clone(&state), require_token))
         // JSON for unknown routes and methods too: an operator's script parses every answer.

@@ -1,26 +1,39 @@
 //! The table's key layout, defined once. Every item has `pk`/`sk`; those that must be listed
 //! in order also carry `gsi1pk`/`gsi1sk` for the one index, `gsi1`.
 //!
-//! | item        | pk               | sk          | gsi1pk        | gsi1sk                  |
-//! |-------------|------------------|-------------|---------------|-------------------------|
-//! | course      | `COURSE#<id>`    | `COURSE`    | `COURSES`     | order key               |
-//! | membership  | `COURSE#<id>`    | `SET#<spec>`| `SET#<spec>`  | order key (of the course)|
-//! | teacher     | `TEACHER#<id>`   | `TEACHER`   | `TEACHERS`    | teacher id              |
-//! | set         | `SET#<spec>`     | `SET`       | `SETS`        | set spec                |
-//! | meta        | `META`           | `META`      | —             | —                       |
+//! | item        | pk                   | sk                | gsi1pk        | gsi1sk                   |
+//! |-------------|----------------------|-------------------|---------------|--------------------------|
+//! | course      | `COURSE#<id>`        | `COURSE`          | `COURSES`     | order key                |
+//! | membership  | `COURSE#<id>`        | `SET#<spec>`      | `SET#<spec>`  | order key (of the course)|
+//! | teacher     | `TEACHER#<id>`       | `TEACHER`         | `TEACHERS`    | teacher id               |
+//! | set         | `SET#<spec>`         | `SET`             | `SETS`        | set spec                 |
+//! | meta        | `META`               | `META`            | —             | —                        |
+//! | link        | `LINK#<edx user id>` | `LINK`            | `LINKS`       | edX user id              |
+//! | tracked     | `TRACKED`            | course id, or `*` | —             | —                        |
+//! | refused     | `FAILED#<stmt id>`   | `FAILED`          | `FAILED`      | statement id             |
 //!
 //! A course has one membership item for each of its sets and each of their ancestors, so
 //! "the set and everything below it" is one range of one index partition. The order key is
 //! [`pokeco_core::order::order_key`], the same order the embedded store pages in. Teacher and
 //! set items count the live courses that name them (`refs`), so a delete can be conditional
 //! on nobody naming them; the meta item holds the harvest horizon.
+//!
+//! The pipeline's items (links, tracked courses, refused statements) live beside the catalog.
+//! Links and refused statements have a partition each, so the per-event lookups of links
+//! spread over the table, and are listed through `gsi1` in edX-user-id or statement-id text
+//! order (the embedded store's order). The tracked courses, a handful read on every ingest,
+//! share one table partition instead: a consistent query then lists them, so a course is
+//! tracked from the moment `track` answers (an index would lag).
 
 use pokeco_core::catalog::{CourseId, SetSpec, TeacherId};
+use pokeco_core::pipeline::{EdxUserId, Tracked};
 use pokeco_core::Datestamp;
 
 pub const COURSE_PREFIX: &str = "COURSE#";
 pub const TEACHER_PREFIX: &str = "TEACHER#";
 pub const SET_PREFIX: &str = "SET#";
+pub const LINK_PREFIX: &str = "LINK#";
+pub const FAILED_PREFIX: &str = "FAILED#";
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -33,6 +46,10 @@ pub const TEACHER_SK: &str = "TEACHER";
 pub const SET_SK: &str = "SET";
 pub const META_PK: &str = "META";
 pub const META_SK: &str = "META";
+pub const LINK_SK: &str = "LINK";
+pub const FAILED_SK: &str = "FAILED";
+/// Table partition of the tracked courses: one item each, sorted by the course id (or `*`).
+pub const TRACKED_PK: &str = "TRACKED";
 
 /// Attribute of teacher and set items: how many live courses name them.
 pub const REFS: &str = "refs";
@@ -45,6 +62,14 @@ pub const ALL_COURSES: &str = "COURSES";
 pub const ALL_TEACHERS: &str = "TEACHERS";
 /// Index partition of every set in spec order.
 pub const ALL_SETS: &str = "SETS";
+/// Index partition of every identity link in edX-user-id (text) order.
+pub const ALL_LINKS: &str = "LINKS";
+/// Index partition of every refused statement in statement-id order.
+pub const ALL_FAILED: &str = "FAILED";
+
+/// The most bytes of a statement id that can be a key: DynamoDB allows 2048 in a partition
+/// key but only 1024 in a sort key, and the id is `gsi1sk` (prefixed, `pk` stays far below).
+pub const MAX_STATEMENT_ID_BYTES: usize = 1024;
 
 pub fn course_pk(id: &CourseId) -> String {
     format!("{COURSE_PREFIX}{id}")
@@ -56,6 +81,20 @@ pub fn teacher_pk(id: &TeacherId) -> String {
 
 pub fn set_pk(spec: &SetSpec) -> String {
     format!("{SET_PREFIX}{spec}")
+}
+
+pub fn link_pk(user: &EdxUserId) -> String {
+    format!("{LINK_PREFIX}{user}")
+}
+
+/// Sort key of a tracked course's item, under [`TRACKED_PK`].
+pub fn tracked_sk(course: &Tracked) -> String {
+    course.to_string()
+}
+
+/// Partition of a refused statement, by its statement id.
+pub fn failed_pk(statement_id: &str) -> String {
+    format!("{FAILED_PREFIX}{statement_id}")
 }
 
 /// Sort key of a course's membership item, under the course's partition.
@@ -114,5 +153,27 @@ mod tests {
         assert_ne!(membership_partition(&s), ALL_SETS);
         assert_ne!(membership_partition(&s), ALL_COURSES);
         assert_ne!(membership_sk(&s), COURSE_SK);
+    }
+
+    #[test]
+    fn pipeline_keys_never_collide_with_the_catalog() {
+        let table = [
+            link_pk(&"42".parse().unwrap()),
+            failed_pk("00000000-0000-5000-8000-000000000001"),
+            TRACKED_PK.to_owned(),
+        ];
+        for pk in &table {
+            for catalog in [COURSE_PREFIX, TEACHER_PREFIX, SET_PREFIX] {
+                assert!(!pk.starts_with(catalog), "{pk}");
+            }
+            assert_ne!(pk, META_PK);
+        }
+        let index = [ALL_LINKS, ALL_FAILED];
+        for partition in index {
+            assert!(![ALL_COURSES, ALL_TEACHERS, ALL_SETS].contains(&partition));
+            assert!(!partition.starts_with(SET_PREFIX));
+        }
+        assert_ne!(ALL_LINKS, ALL_FAILED);
+        assert_eq!(tracked_sk(&Tracked::All), "*");
     }
 }

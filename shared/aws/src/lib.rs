@@ -1,12 +1,14 @@
-//! AWS adapters of pok-eco: the catalog on one DynamoDB table ([`DynamoStore`]), the table's
-//! creation, the statement queue on SQS ([`SqsQueue`]), and the SDK configuration. Lambda start-up lives in `pokeco-lambda`, so the
-//! `pokeco` command line links none of it.
+//! AWS adapters of pok-eco: the catalog and the pipeline's state (links, tracked courses,
+//! refused statements) on one DynamoDB table ([`DynamoStore`]), the table's creation, the
+//! statement queue on SQS ([`SqsQueue`]), and the SDK configuration. Lambda start-up lives in
+//! `pokeco-lambda`, so the `pokeco` command line links none of it.
 
 mod config;
 mod course_write;
 mod errors;
 mod items;
 pub mod keys;
+mod pipeline;
 mod queue;
 mod reads;
 mod store;

@@ -144,12 +144,17 @@ impl DynamoStore {
     /// Duplicate keys are read once. Keys DynamoDB leaves unprocessed (throttling) are asked
     /// again, with backoff.
     pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
-        let mut unique: Vec<Item> = Vec::with_capacity(keys.len());
-        for k in keys {
-            if !unique.contains(&k) {
-                unique.push(k);
-            }
-        }
+        // Keys by their text: an ingest batch asks for thousands of users at once.
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        let unique: Vec<Item> = keys
+            .into_iter()
+            .filter(|k| {
+                seen.insert((
+                    string_attr(k, keys::PK).map(str::to_owned),
+                    string_attr(k, keys::SK).map(str::to_owned),
+                ))
+            })
+            .collect();
         let mut found = Vec::with_capacity(unique.len());
         for chunk in unique.chunks(MAX_BATCH_GET) {
             let mut pending = Some(

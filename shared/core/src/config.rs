@@ -2,8 +2,14 @@
 //! by `pokeco serve`. Reading goes through a lookup function so this stays pure and testable;
 //! [`process_env`] is the one lookup of the real environment.
 
+use std::collections::BTreeSet;
+use std::time::Duration;
+
 use crate::oai::{OaiPrefix, OaiSettings, TokenKey};
+use crate::pipeline::{Tracked, TrackedCourses};
 use crate::secret::BearerToken;
+use crate::sync::SyncSettings;
+use crate::xapi::EcoProfile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -29,6 +35,9 @@ pub struct Fallbacks {
     pub oai_prefix: Option<String>,
     pub token_secret: Option<Vec<u8>>,
     pub admin_token: Option<String>,
+    pub ingest_token: Option<String>,
+    pub lms_url: Option<String>,
+    pub lrs_password: Option<String>,
 }
 
 fn get(lookup: Lookup<'_>, name: &str) -> Option<String> {
@@ -157,6 +166,8 @@ pub fn oai_settings(lookup: Lookup<'_>, fallbacks: Fallbacks) -> Result<OaiSetti
 pub struct AdminSettings {
     pub prefix: OaiPrefix,
     pub token: Option<BearerToken>,
+    /// `POKECO_TRACKED_COURSES`, shown beside the ones the admin API manages.
+    pub tracked: BTreeSet<Tracked>,
 }
 
 pub fn admin_settings(
@@ -168,7 +179,147 @@ pub fn admin_settings(
         .or(fallbacks.admin_token)
         .map(|t| BearerToken::new(&t).map_err(|e| invalid("POKECO_ADMIN_TOKEN", e)))
         .transpose()?;
-    Ok(AdminSettings { prefix, token })
+    Ok(AdminSettings {
+        prefix,
+        token,
+        tracked: tracked_setting(lookup)?,
+    })
+}
+
+/// `POKECO_SYNC_EVERY`: seconds between sync runs of `pokeco serve` (default 5).
+pub fn sync_every(lookup: Lookup<'_>) -> Result<Duration, ConfigError> {
+    match parse(lookup, "POKECO_SYNC_EVERY", 5u64)? {
+        0 => Err(invalid("POKECO_SYNC_EVERY", "must be at least 1 second")),
+        n => Ok(Duration::from_secs(n)),
+    }
+}
+
+/// `POKECO_TRACKED_COURSES`: course ids separated by commas, or `*`; none when unset.
+fn tracked_setting(lookup: Lookup<'_>) -> Result<BTreeSet<Tracked>, ConfigError> {
+    Ok(get(lookup, "POKECO_TRACKED_COURSES")
+        .map(|v| {
+            TrackedCourses::parse_setting(&v).map_err(|e| invalid("POKECO_TRACKED_COURSES", e))
+        })
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// ECO's portal, the default actor homePage base.
+pub const DEFAULT_ECO_HOMEPAGE: &str = "https://portal.ecolearning.eu";
+
+/// The ingest function's settings. Without a token `POST /events` answers 503.
+#[derive(Debug)]
+pub struct IngestSettings {
+    pub profile: EcoProfile,
+    /// `POKECO_TRACKED_COURSES`.
+    pub tracked: BTreeSet<Tracked>,
+    pub token: Option<BearerToken>,
+}
+
+pub fn ingest_settings(
+    lookup: Lookup<'_>,
+    fallbacks: Fallbacks,
+) -> Result<IngestSettings, ConfigError> {
+    let prefix = oai_prefix(lookup, fallbacks.oai_prefix)?;
+    let homepage =
+        get(lookup, "POKECO_ECO_HOMEPAGE").unwrap_or_else(|| DEFAULT_ECO_HOMEPAGE.to_owned());
+    let homepage =
+        base_url(homepage.trim_end_matches('/')).map_err(|e| invalid("POKECO_ECO_HOMEPAGE", e))?;
+    let lms_url = get(lookup, "POKECO_LMS_URL")
+        .or(fallbacks.lms_url)
+        .ok_or(ConfigError::Missing("POKECO_LMS_URL"))?;
+    let lms_url = base_url(&lms_url).map_err(|e| invalid("POKECO_LMS_URL", e))?;
+    let tracked = tracked_setting(lookup)?;
+    let token = get(lookup, "POKECO_INGEST_TOKEN")
+        .or(fallbacks.ingest_token)
+        .map(|t| BearerToken::new(&t).map_err(|e| invalid("POKECO_INGEST_TOKEN", e)))
+        .transpose()?;
+    Ok(IngestSettings {
+        profile: EcoProfile {
+            prefix,
+            homepage,
+            lms_url,
+        },
+        tracked,
+        token,
+    })
+}
+
+/// Where and how statements are delivered.
+#[derive(Clone)]
+pub struct LrsSettings {
+    /// `POKECO_LRS_URL`: the xAPI base; statements go to `<url>/statements`.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `POKECO_SYNC_BATCH`: statements per POST (1 with `eco_proxy`).
+    pub batch: usize,
+    /// `POKECO_LRS_MODE=eco-proxy`: ECO's LRS proxy, one statement per request.
+    pub eco_proxy: bool,
+    /// `POKECO_LRS_TIMEOUT`: seconds one request may take.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for LrsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LrsSettings")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<hidden>"))
+            .field("batch", &self.batch)
+            .field("eco_proxy", &self.eco_proxy)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The sync's settings; the LRS is `None` when `POKECO_LRS_URL` is unset (`pokeco serve`
+/// then keeps statements queued).
+pub fn sync_settings(
+    lookup: Lookup<'_>,
+    fallbacks: Fallbacks,
+) -> Result<(Option<LrsSettings>, SyncSettings), ConfigError> {
+    let batch: usize = parse(lookup, "POKECO_SYNC_BATCH", 100)?;
+    if !(1..=1000).contains(&batch) {
+        return Err(invalid("POKECO_SYNC_BATCH", "must lie in 1..=1000"));
+    }
+    let max: usize = parse(lookup, "POKECO_SYNC_MAX", 10_000)?;
+    if max == 0 {
+        return Err(invalid("POKECO_SYNC_MAX", "must be at least 1"));
+    }
+    let timeout: u64 = parse(lookup, "POKECO_LRS_TIMEOUT", 10)?;
+    if !(1..=60).contains(&timeout) {
+        return Err(invalid("POKECO_LRS_TIMEOUT", "must lie in 1..=60 seconds"));
+    }
+    let eco_proxy = match get(lookup, "POKECO_LRS_MODE").as_deref().map(str::trim) {
+        None | Some("batch") => false,
+        Some("eco-proxy") => true,
+        Some(_) => return Err(invalid("POKECO_LRS_MODE", "must be batch or eco-proxy")),
+    };
+    let lrs = get(lookup, "POKECO_LRS_URL")
+        .map(|url| -> Result<LrsSettings, ConfigError> {
+            Ok(LrsSettings {
+                url: base_url(url.trim_end_matches('/'))
+                    .map_err(|e| invalid("POKECO_LRS_URL", e))?,
+                username: get(lookup, "POKECO_LRS_USERNAME"),
+                password: get(lookup, "POKECO_LRS_PASSWORD").or(fallbacks.lrs_password),
+                batch: if eco_proxy { 1 } else { batch },
+                eco_proxy,
+                timeout: Duration::from_secs(timeout),
+            })
+        })
+        .transpose()?;
+    // A round posts up to ten messages of statements; with every request at its timeout it
+    // would take far longer, but then the LRS is failing and the run stops at the first one.
+    let round_time = Duration::from_secs(timeout * 3);
+    Ok((
+        lrs,
+        SyncSettings {
+            max_statements: max,
+            visibility: round_time * 4,
+            round_time,
+        },
+    ))
 }
 
 /// A repository id that is not a dotted domain still needs a valid default address.
@@ -278,6 +429,60 @@ mod tests {
     fn the_secret_is_not_in_debug_output() {
         let s = oai_settings(&env(&lambda_env()), Fallbacks::default()).unwrap();
         assert!(!format!("{s:?}").contains("0123456789abcdef0123"));
+    }
+
+    #[test]
+    fn ingest_settings_with_defaults_and_bad_values() {
+        let base = [
+            ("POKECO_OAI_PREFIX", "oai:x.org:"),
+            ("POKECO_LMS_URL", "https://lms.x.org"),
+        ];
+        let s = ingest_settings(&env(&base), Fallbacks::default()).unwrap();
+        assert_eq!(s.profile.homepage, DEFAULT_ECO_HOMEPAGE);
+        assert!(s.tracked.is_empty() && s.token.is_none());
+        let err = ingest_settings(&env(&base[..1]), Fallbacks::default()).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing("POKECO_LMS_URL")));
+        for (name, bad) in [
+            ("POKECO_TRACKED_COURSES", "course-v1:A+B+C,oops"),
+            ("POKECO_INGEST_TOKEN", "short"),
+            ("POKECO_ECO_HOMEPAGE", "portal"),
+            ("POKECO_LMS_URL", "lms.x.org"),
+        ] {
+            let mut e = base.to_vec();
+            e.push((name, bad));
+            let err = ingest_settings(&env(&e), Fallbacks::default()).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn sync_settings_with_defaults_modes_and_a_hidden_password() {
+        let (lrs, sync) = sync_settings(&env(&[]), Fallbacks::default()).unwrap();
+        assert!(lrs.is_none());
+        assert_eq!(sync.max_statements, 10_000);
+        assert!(sync.visibility > sync.round_time);
+        let e = [
+            ("POKECO_LRS_URL", "https://lrs.x.org/xAPI/"),
+            ("POKECO_LRS_USERNAME", "u"),
+            ("POKECO_LRS_PASSWORD", "a-password-of-the-lrs"),
+            ("POKECO_LRS_MODE", "eco-proxy"),
+        ];
+        let lrs = sync_settings(&env(&e), Fallbacks::default())
+            .unwrap()
+            .0
+            .unwrap();
+        assert_eq!((lrs.url.as_str(), lrs.batch), ("https://lrs.x.org/xAPI", 1));
+        assert!(!format!("{lrs:?}").contains("a-password-of-the-lrs"));
+        for (name, bad) in [
+            ("POKECO_SYNC_BATCH", "0"),
+            ("POKECO_SYNC_MAX", "0"),
+            ("POKECO_LRS_MODE", "fast"),
+            ("POKECO_LRS_TIMEOUT", "600"),
+            ("POKECO_LRS_URL", "lrs"),
+        ] {
+            let err = sync_settings(&env(&[(name, bad)]), Fallbacks::default()).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
     }
 
     #[test]

@@ -91,27 +91,34 @@ pub fn check_sizes(bodies: &[String]) -> QueueResult<()> {
     }
 }
 
+/// Statements packed into message bodies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Packed {
+    /// JSON arrays, each as large as [`MAX_MESSAGE_BYTES`] allows, in statement order.
+    pub bodies: Vec<String>,
+    /// Ids of statements that alone exceed a message (left out).
+    pub too_large: Vec<String>,
+}
+
 /// Statements as message bodies: JSON arrays, each as large as [`MAX_MESSAGE_BYTES`] allows.
-///
-/// # Errors
-/// `Rejected` for one statement that alone exceeds the limit (validation keeps statements far
-/// smaller).
-pub fn pack(statements: &[Statement]) -> QueueResult<Vec<String>> {
-    let mut bodies = Vec::new();
+/// A statement too large for any message is left out and named, never fatal to the others.
+pub fn pack(statements: &[Statement]) -> Packed {
+    let mut packed = Packed::default();
     let mut current = String::from("[");
     for statement in statements {
-        let json = serde_json::to_string(statement)
-            .map_err(|e| QueueError::Rejected(format!("statement not serializable: {e}")))?;
+        let Ok(json) = serde_json::to_string(statement) else {
+            packed.too_large.push(statement.id.clone());
+            continue;
+        };
         if json.len() + 2 > MAX_MESSAGE_BYTES {
-            return Err(QueueError::Rejected(format!(
-                "statement {} takes {} bytes, more than a message holds",
-                statement.id,
-                json.len()
-            )));
+            packed.too_large.push(statement.id.clone());
+            continue;
         }
         if current.len() + json.len() + 1 > MAX_MESSAGE_BYTES {
             current.push(']');
-            bodies.push(std::mem::replace(&mut current, String::from("[")));
+            packed
+                .bodies
+                .push(std::mem::replace(&mut current, String::from("[")));
         }
         if current.len() > 1 {
             current.push(',');
@@ -120,9 +127,9 @@ pub fn pack(statements: &[Statement]) -> QueueResult<Vec<String>> {
     }
     if current.len() > 1 {
         current.push(']');
-        bodies.push(current);
+        packed.bodies.push(current);
     }
-    Ok(bodies)
+    packed
 }
 
 /// The statements of a message body.
@@ -152,7 +159,7 @@ mod tests {
     #[test]
     fn packs_as_many_statements_as_a_message_holds_in_order() {
         let statements: Vec<Statement> = (0..3000).map(|i| statement(i, 700)).collect();
-        let bodies = pack(&statements).unwrap();
+        let bodies = pack(&statements).bodies;
         assert!(
             bodies.len() > 1 && bodies.len() < 15,
             "{} bodies",
@@ -166,13 +173,19 @@ mod tests {
             .all(|b| b.len() + one + 1 > MAX_MESSAGE_BYTES));
         let back: Vec<Statement> = bodies.iter().flat_map(|b| unpack(b).unwrap()).collect();
         assert_eq!(back, statements);
-        assert!(pack(&[]).unwrap().is_empty());
+        assert_eq!(pack(&[]), Packed::default());
     }
 
     #[test]
-    fn a_statement_larger_than_a_message_is_refused() {
-        let r = pack(&[statement(1, MAX_MESSAGE_BYTES)]);
-        assert!(matches!(r, Err(QueueError::Rejected(_))));
+    fn a_statement_larger_than_a_message_is_left_out_alone() {
+        let packed = pack(&[
+            statement(1, 10),
+            statement(2, MAX_MESSAGE_BYTES),
+            statement(3, 10),
+        ]);
+        assert_eq!(packed.too_large, [statement(2, 0).id]);
+        let back = unpack(&packed.bodies[0]).unwrap();
+        assert_eq!(back, [statement(1, 10), statement(3, 10)]);
         assert!(matches!(unpack("not json"), Err(QueueError::Corrupt(_))));
     }
 }

@@ -167,7 +167,7 @@ pub async fn redrive(
     let requeue = |failed: Vec<FailedStatement>| async {
         let ids: Vec<String> = failed.iter().map(|f| f.id().to_owned()).collect();
         let statements: Vec<Statement> = failed.into_iter().map(|f| f.statement).collect();
-        queue.send(&pack(&statements)?).await?;
+        queue.send(&pack(&statements).bodies).await?;
         pipeline.delete_failed(&ids).await?;
         Ok::<u64, SyncError>(ids.len() as u64)
     };

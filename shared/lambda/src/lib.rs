@@ -1,9 +1,9 @@
 //! The cold start shared by every pok-eco Lambda function: JSON logs, the AWS SDK
-//! configuration loaded once, the catalog store, and secrets given as SSM parameter names.
+//! configuration loaded once, the store and the queue, and secrets given as SSM parameter names.
 //! A crate of its own so that the `pokeco` command line links none of it.
 
 mod secrets;
 mod startup;
 
 pub use secrets::{read_parameter, SecretError};
-pub use startup::{catalog_store, secret, start, StartupError};
+pub use startup::{catalog_store, secret, start, statement_queue, StartupError};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use pokeco_aws::DynamoStore;
+use pokeco_aws::{DynamoStore, SqsQueue};
 use pokeco_core::config::{process_env, ConfigError};
 
 use crate::secrets::{read_parameter, SecretError};
@@ -35,6 +35,13 @@ pub async fn start() -> aws_config::SdkConfig {
 pub fn catalog_store(config: &aws_config::SdkConfig) -> Result<Arc<DynamoStore>, StartupError> {
     let table = process_env("POKECO_TABLE").ok_or(ConfigError::Missing("POKECO_TABLE"))?;
     Ok(Arc::new(DynamoStore::from_config(config, table)))
+}
+
+/// The statement queue `POKECO_QUEUE_URL` names (its dead-letter queue is found from its
+/// redrive policy when needed).
+pub fn statement_queue(config: &aws_config::SdkConfig) -> Result<SqsQueue, StartupError> {
+    let url = process_env("POKECO_QUEUE_URL").ok_or(ConfigError::Missing("POKECO_QUEUE_URL"))?;
+    Ok(SqsQueue::from_config(config, url))
 }
 
 /// The secret named by SSM parameter `$param_var` when it is set, else the value of

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use pokeco_core::config::LrsSettings;
 use pokeco_core::delivery::{Lrs, LrsError};
 use pokeco_core::xapi::{Statement, XAPI_VERSION};
 use reqwest::StatusCode;
@@ -19,7 +20,7 @@ pub enum Mode {
 }
 
 /// Where statements go.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Destination {
     /// The xAPI base URL; statements go to `<url>/statements`.
     pub url: String,
@@ -28,6 +29,34 @@ pub struct Destination {
     pub mode: Mode,
     /// How long one request may take.
     pub timeout: Duration,
+}
+
+/// Without the password: a destination may be logged.
+impl std::fmt::Debug for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destination")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("mode", &self.mode)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<&LrsSettings> for Destination {
+    fn from(s: &LrsSettings) -> Self {
+        Self {
+            url: s.url.clone(),
+            username: s.username.clone(),
+            password: s.password.clone(),
+            mode: if s.eco_proxy {
+                Mode::EcoProxy
+            } else {
+                Mode::Batch(s.batch)
+            },
+            timeout: s.timeout,
+        }
+    }
 }
 
 /// The most bytes of an LRS's refusal kept with the refused statement.

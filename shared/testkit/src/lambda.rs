@@ -43,6 +43,15 @@ pub fn v2_event(
     .to_string()
 }
 
+/// `event` with a binary body, as API Gateway hands one over: base64, `isBase64Encoded`.
+pub fn with_binary_body(event: &str, body: &[u8]) -> String {
+    use base64::Engine;
+    let mut event: Value = serde_json::from_str(event).expect("a v2 event");
+    event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+    event["isBase64Encoded"] = json!(true);
+    event.to_string()
+}
+
 /// The status and body `app` answers to `event`.
 pub async fn through_lambda(app: &Router, event: &str) -> (u16, Vec<u8>) {
     let req = lambda_http::request::from_str(event).expect("a v2 event");

@@ -1,5 +1,5 @@
 //! Helpers shared by pok-eco's tests, one copy each: the test data in `testdata/`, the OAI
-//! prefix the tests run with, an XML tree for reading answers ([`xml`]), the external
+//! prefix the tests run with, the sample events as a tracking log ([`events`]), an XML tree for reading answers ([`xml`]), the external
 //! checkers of `infra/checks` run as real peers ([`peers`]), and a recorder that keeps every
 //! response for one schema validation at the end of a test ([`responses`]).
 //!
@@ -9,6 +9,7 @@
 // Test helpers: a failed expectation panics, as in a test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod events;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 #[cfg(feature = "moto")]

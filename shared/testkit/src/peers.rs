@@ -1,9 +1,10 @@
-//! The external checkers of `infra/checks`, run as subprocesses from the environment that
-//! `infra/test` prepares: `POKECO_TEST_VENV` (the Python virtualenv with lxml and Sickle) and
-//! `POKECO_TEST_NODE` (the folder whose node_modules holds xmldom 0.1.27).
+//! The test peers that `infra/test` prepares. The external checkers of `infra/checks`, run as
+//! subprocesses: `POKECO_TEST_VENV` (the Python virtualenv with lxml and Sickle) and
+//! `POKECO_TEST_NODE` (the folder whose node_modules holds xmldom 0.1.27). The real LRSs:
+//! `POKECO_TEST_STRICT_LRS` and `POKECO_TEST_RALPH_LRS` (with its credentials).
 //!
-//! When either variable is missing the helpers panic: these tests must run through
-//! `infra/test`, and a peer-backed test that silently passes without its peer proves nothing.
+//! When a variable is missing the helpers panic: these tests must run through `infra/test`,
+//! and a peer-backed test that silently passes without its peer proves nothing.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -37,15 +38,38 @@ fn required_dir(var: &str, marker: &str) -> PathBuf {
     dir
 }
 
-/// The xAPI base URL of the strict LRS that `infra/test` starts (Learning Locker's statements
-/// service, in memory): `POKECO_TEST_STRICT_LRS`.
-pub fn strict_lrs() -> String {
-    match std::env::var("POKECO_TEST_STRICT_LRS") {
-        Ok(url) if !url.is_empty() => url,
+fn required_var(var: &str, peer: &str) -> String {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => value,
         _ => panic!(
-            "POKECO_TEST_STRICT_LRS is not set. The LRS-backed tests need the strict LRS that \
-             infra/test starts: run the tests through infra/test; they are never skipped."
+            "{var} is not set. These tests need {peer}, which infra/test starts: run the tests \
+             through infra/test (it sets {var}); they are never skipped."
         ),
+    }
+}
+
+/// The xAPI base URL of the strict LRS that `infra/test` starts (Learning Locker's statements
+/// service, in memory): `POKECO_TEST_STRICT_LRS`. It takes any Basic credentials.
+pub fn strict_lrs() -> String {
+    required_var("POKECO_TEST_STRICT_LRS", "the strict LRS")
+}
+
+/// A real LRS to deliver to: its xAPI base URL and the Basic credentials it takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LrsPeer {
+    pub url: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// Ralph LRS as `infra/test` starts it (fs backend, empty at the start of each run, lax
+/// validation): `POKECO_TEST_RALPH_LRS`, `POKECO_TEST_RALPH_USER`,
+/// `POKECO_TEST_RALPH_PASSWORD`.
+pub fn ralph_lrs() -> LrsPeer {
+    LrsPeer {
+        url: required_var("POKECO_TEST_RALPH_LRS", "Ralph LRS"),
+        username: required_var("POKECO_TEST_RALPH_USER", "Ralph LRS's user"),
+        password: required_var("POKECO_TEST_RALPH_PASSWORD", "Ralph LRS's password"),
     }
 }
 
@@ -328,6 +352,12 @@ mod tests {
     #[should_panic(expected = "run the tests through infra/test")]
     fn a_missing_peer_variable_panics_instead_of_skipping() {
         required_dir("POKECO_TEST_SURELY_NEVER_SET", "bin/python");
+    }
+
+    #[test]
+    #[should_panic(expected = "run the tests through infra/test")]
+    fn a_missing_lrs_variable_panics_instead_of_skipping() {
+        required_var("POKECO_TEST_SURELY_NEVER_SET", "an LRS");
     }
 
     #[test]

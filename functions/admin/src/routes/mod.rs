@@ -1,13 +1,16 @@
-//! Handlers of `/admin/...`, one module per kind of catalog record.
+//! Handlers of `/admin/...`, one module per kind of record.
 
 pub(crate) mod courses;
+pub(crate) mod delivery;
+pub(crate) mod links;
 pub(crate) mod sets;
 pub(crate) mod teachers;
+pub(crate) mod tracked;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use pokeco_core::catalog::service::Written;
 
@@ -19,4 +22,12 @@ fn written<T: Serialize>(w: Written<T>) -> Response {
         StatusCode::OK
     };
     (status, Json(w)).into_response()
+}
+
+/// `?after=<last key of the previous page>&limit=<n>` of the pipeline's listings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Paging {
+    after: Option<String>,
+    limit: Option<usize>,
 }

@@ -6,4 +6,5 @@
 
 mod api;
 mod lambda_events;
+mod pipeline;
 mod support;

@@ -10,8 +10,9 @@ use http_body_util::BodyExt;
 use pokeco_admin::{router, AdminState};
 use pokeco_core::catalog::CatalogService;
 use pokeco_core::oai::OaiPrefix;
+use pokeco_core::pipeline::PipelineService;
 use pokeco_core::secret::BearerToken;
-use pokeco_local::SqliteStore;
+use pokeco_local::{SqliteQueue, SqliteStore};
 pub use pokeco_testkit::OAI_PREFIX as PREFIX;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -20,10 +21,24 @@ pub const TOKEN: &str = "test-admin-token";
 pub const TEACHER: &str = "0b7d4c52-3f6e-4a51-9c1e-2a9f8e6d4b10";
 pub const COURSE: &str = "course-v1:PoliMi+ECO101+2024_T1";
 
+/// The course POKECO_TRACKED_COURSES names in these tests.
+pub const TRACKED_BY_SETTING: &str = "course-v1:Org+FromSetting+1";
+
 pub fn state(token: Option<&str>) -> AdminState {
     let store = SqliteStore::open_in_memory().unwrap();
+    let queue = Arc::new(SqliteQueue::open_in_memory(3).unwrap());
+    state_over(token, store, queue)
+}
+
+/// The admin state over a given store and queue, which the test also reads and writes.
+pub fn state_over(token: Option<&str>, store: SqliteStore, queue: Arc<SqliteQueue>) -> AdminState {
     AdminState {
-        catalog: CatalogService::new(Arc::new(store), OaiPrefix::new(PREFIX).unwrap()),
+        catalog: CatalogService::new(Arc::new(store.clone()), OaiPrefix::new(PREFIX).unwrap()),
+        pipeline: PipelineService::new(
+            Arc::new(store),
+            queue,
+            [TRACKED_BY_SETTING.parse().unwrap()].into(),
+        ),
         token: token.map(|t| BearerToken::new(t).unwrap()),
     }
 }

@@ -9,4 +9,5 @@ mod contract;
 mod dynamo;
 mod limits;
 mod mocked;
+mod pipeline;
 mod queue;

@@ -161,20 +161,27 @@ pub fn read_body(
             push(&mut lines, Err(LineError::Truncated(why)))?;
             continue;
         }
-        // Several objects on one line (Fluent Bit's json_stream) are several events.
-        let mut stream = serde_json::Deserializer::from_slice(line).into_iter::<Value>();
-        loop {
-            match stream.next() {
-                None => break,
-                Some(Ok(v)) => push(&mut lines, event_of(v))?,
-                Some(Err(e)) => {
-                    push(&mut lines, Err(LineError::Json(e.to_string())))?;
-                    break;
-                }
-            }
+        for event in line_events(line) {
+            push(&mut lines, event)?;
         }
     }
     Ok(lines)
+}
+
+/// The events of one line of a log: one, or several when a shipper concatenated objects
+/// (Fluent Bit's `json_stream`); what follows a malformed object is lost with it.
+pub fn line_events(line: &[u8]) -> Vec<Result<EdxEvent, LineError>> {
+    let mut events = Vec::with_capacity(1);
+    for value in serde_json::Deserializer::from_slice(line).into_iter::<Value>() {
+        match value {
+            Ok(v) => events.push(event_of(v)),
+            Err(e) => {
+                events.push(Err(LineError::Json(e.to_string())));
+                break;
+            }
+        }
+    }
+    events
 }
 
 #[cfg(test)]

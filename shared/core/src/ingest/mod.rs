@@ -4,7 +4,7 @@
 pub mod body;
 mod service;
 
-pub use body::{read_body, BodyError, BodyLimits, Encoding, Line, LineError};
+pub use body::{line_events, read_body, BodyError, BodyLimits, Encoding, Line, LineError};
 pub use service::{
     IngestError, IngestReport, IngestService, RejectedLine, Skipped, MAX_REJECTED_LISTED,
 };

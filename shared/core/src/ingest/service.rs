@@ -39,6 +39,8 @@ pub struct Skipped {
     pub no_rule: u64,
     pub no_object_id: u64,
     pub bad_time: u64,
+    /// The statement would be larger than a queue message (an event with huge names).
+    pub too_large: u64,
 }
 
 impl Skipped {
@@ -59,6 +61,7 @@ impl Skipped {
             + self.no_rule
             + self.no_object_id
             + self.bad_time
+            + self.too_large
     }
 }
 
@@ -97,6 +100,7 @@ impl IngestReport {
         s.no_rule += o.no_rule;
         s.no_object_id += o.no_object_id;
         s.bad_time += o.bad_time;
+        s.too_large += o.too_large;
         self.rejected += other.rejected;
         let room = MAX_REJECTED_LISTED.saturating_sub(self.rejected_lines.len());
         self.rejected_lines
@@ -170,8 +174,10 @@ impl IngestService {
     /// [`IngestError`]: nothing is claimed queued.
     pub async fn ingest(&self, lines: Vec<Line>) -> Result<IngestReport, IngestError> {
         let (statements, mut report) = self.translate(lines).await?;
-        self.queue.send(&pack(&statements)?).await?;
-        report.enqueued = statements.len() as u64;
+        let packed = pack(&statements);
+        self.queue.send(&packed.bodies).await?;
+        report.skipped.too_large = packed.too_large.len() as u64;
+        report.enqueued = (statements.len() - packed.too_large.len()) as u64;
         Ok(report)
     }
 

@@ -5,6 +5,7 @@
 
 mod failed;
 mod identity;
+mod service;
 mod tracked;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 
 pub use failed::{FailedPage, FailedStatement, MAX_ANSWER_BYTES};
 pub use identity::{parse_links_csv, CsvProblem, EcoSub, EdxUserId, Link, LinkPage};
+pub use service::{DeliveryStatus, LinkImport, PipelineError, PipelineService, TrackedView};
 pub use tracked::{Tracked, TrackedCourses};
 
 use crate::store::StoreResult;

@@ -1,16 +1,21 @@
-//! The LRS client against the strict LRS that `infra/test` starts (Learning Locker's
-//! statements service), and against the faults a real LRS shows: down, failing, hanging.
+//! The LRS client against the real LRSs that `infra/test` starts (Learning Locker's statements
+//! service, strict; Ralph LRS, lax), and against the faults a real LRS shows: down, failing,
+//! hanging.
 
 // Helpers outside #[test] functions panic on failure too, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod delivery;
 mod faults;
+mod ralph;
 mod strict_lrs;
 
 use std::time::Duration;
 
 use pokeco_core::xapi::Statement;
 use pokeco_lrs::{Destination, HttpLrs, Mode};
+use pokeco_testkit::peers::LrsPeer;
 
 /// A valid statement; `tag` makes its id (and so it) unique to one test.
 pub fn statement(tag: &str, i: usize) -> Statement {
@@ -34,13 +39,24 @@ fn uuid_v5(namespace: uuid::Uuid, name: &str) -> String {
     uuid::Uuid::new_v5(&namespace, name.as_bytes()).to_string()
 }
 
-pub fn lrs(url: &str, batch: usize, timeout: Duration) -> HttpLrs {
+/// A client of `peer`, posting batches of up to `batch` statements.
+pub fn client(peer: &LrsPeer, batch: usize, timeout: Duration) -> HttpLrs {
     HttpLrs::new(Destination {
-        url: url.to_owned(),
-        username: Some("pokeco".to_owned()),
-        password: Some("tests".to_owned()),
+        url: peer.url.clone(),
+        username: Some(peer.username.clone()),
+        password: Some(peer.password.clone()),
         mode: Mode::Batch(batch),
         timeout,
     })
     .unwrap()
+}
+
+/// A client of the LRS at `url`, with credentials any LRS of these tests but Ralph takes.
+pub fn lrs(url: &str, batch: usize, timeout: Duration) -> HttpLrs {
+    let peer = LrsPeer {
+        url: url.to_owned(),
+        username: "pokeco".to_owned(),
+        password: "tests".to_owned(),
+    };
+    client(&peer, batch, timeout)
 }

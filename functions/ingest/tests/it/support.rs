@@ -1,0 +1,121 @@
+//! The ingest router over the embedded store and queue, with the sample events' users linked
+//! and every course tracked; requests go through the router without a socket.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use pokeco_core::ingest::IngestService;
+use pokeco_core::oai::OaiPrefix;
+use pokeco_core::pipeline::{Link, PipelineStore, Tracked};
+use pokeco_core::queue::{unpack, StatementQueue};
+use pokeco_core::secret::BearerToken;
+use pokeco_core::xapi::{EcoProfile, Statement};
+use pokeco_ingest::{router, IngestState};
+use pokeco_local::{SqliteQueue, SqliteStore};
+use pokeco_testkit::events::LINKS;
+use pokeco_testkit::OAI_PREFIX;
+use serde_json::Value;
+use std::time::Duration;
+use tower::ServiceExt;
+
+pub const TOKEN: &str = "test-ingest-token";
+
+pub fn profile() -> EcoProfile {
+    EcoProfile {
+        prefix: OaiPrefix::new(OAI_PREFIX).unwrap(),
+        homepage: "https://portal.ecolearning.eu".to_owned(),
+        lms_url: "https://lms.example.org".to_owned(),
+    }
+}
+
+pub struct Setup {
+    pub store: SqliteStore,
+    pub queue: Arc<dyn StatementQueue>,
+    pub app: Router,
+}
+
+/// Ingest with the sample users linked and `tracked` in the setting.
+pub async fn setup_with(tracked: &str, queue: Arc<dyn StatementQueue>) -> Setup {
+    setup_full(tracked, queue, Some(TOKEN)).await
+}
+
+/// Ingest with no token configured.
+pub async fn setup_closed() -> Router {
+    let queue = Arc::new(SqliteQueue::open_in_memory(3).unwrap());
+    setup_full("*", queue, None).await.app
+}
+
+async fn setup_full(tracked: &str, queue: Arc<dyn StatementQueue>, token: Option<&str>) -> Setup {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let links: Vec<Link> = LINKS
+        .iter()
+        .map(|(u, s)| Link {
+            edx_user_id: u.parse().unwrap(),
+            eco_sub: s.parse().unwrap(),
+        })
+        .collect();
+    store.put_links(&links).await.unwrap();
+    let tracked: BTreeSet<Tracked> = tracked
+        .split(',')
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let service = IngestService::new(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        Arc::clone(&queue),
+        profile(),
+        tracked,
+    );
+    let app = router(IngestState {
+        service,
+        token: token.map(|t| BearerToken::new(t).unwrap()),
+    });
+    Setup { store, queue, app }
+}
+
+pub async fn setup() -> Setup {
+    setup_with("*", Arc::new(SqliteQueue::open_in_memory(3).unwrap())).await
+}
+
+pub fn post(body: impl Into<Body>, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::post("/events").header("authorization", format!("Bearer {TOKEN}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(body.into()).unwrap()
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+    (status, body)
+}
+
+/// Every statement waiting in the queue (received, so hidden for a minute, and read).
+pub async fn queued(queue: &dyn StatementQueue) -> Vec<Statement> {
+    let mut all = Vec::new();
+    loop {
+        let got = queue.receive(10, Duration::from_secs(60)).await.unwrap();
+        if got.is_empty() {
+            return all;
+        }
+        for m in got {
+            all.extend(unpack(&m.body).unwrap());
+        }
+    }
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}

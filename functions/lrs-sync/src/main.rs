@@ -1,0 +1,64 @@
+//! lrs-sync as a Lambda function, invoked by an EventBridge schedule: drains the SQS queue into
+//! the LRS until the queue is empty, `POKECO_SYNC_MAX` statements are handled, or the
+//! invocation's deadline nears. The template gives it a reserved concurrency of 1, so runs
+//! never overlap; the LRS password is read from SSM once, at cold start.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use pokeco_core::config::{self, process_env, ConfigError, Fallbacks};
+use pokeco_core::sync::{SyncReport, SyncService};
+use pokeco_lrs::{Destination, HttpLrs};
+use serde_json::Value;
+
+// The allocator of every pok-eco binary (see cli/src/main.rs for why).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Time kept back from the deadline for deleting the last round's messages and answering.
+const MARGIN: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = pokeco_lambda::start().await;
+    let store = pokeco_lambda::catalog_store(&config)?;
+    let queue = pokeco_lambda::statement_queue(&config)?;
+    let lrs_password =
+        pokeco_lambda::secret(&config, "POKECO_LRS_PASSWORD_PARAM", "POKECO_LRS_PASSWORD").await?;
+    let (lrs, settings) = config::sync_settings(
+        &process_env,
+        Fallbacks {
+            lrs_password,
+            ..Fallbacks::default()
+        },
+    )?;
+    let lrs = lrs.ok_or(ConfigError::Missing("POKECO_LRS_URL"))?;
+    let lrs = HttpLrs::new(Destination::from(&lrs))?;
+    let service = SyncService::new(Arc::new(queue), store, Arc::new(lrs), settings);
+    let service = &service;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let left = event
+            .context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        let deadline = Instant::now() + left.saturating_sub(MARGIN);
+        let report: SyncReport = service.run(deadline).await?;
+        if let Some(why) = &report.stopped {
+            tracing::warn!(reason = %why, "the LRS is unavailable: the rest waits for the next run");
+        }
+        for id in &report.corrupt {
+            tracing::error!(message = %id, "a queued message is not a statement array: left for the dead letters");
+        }
+        tracing::info!(
+            messages = report.messages,
+            delivered = report.delivered,
+            refused = report.refused,
+            requests = report.requests,
+            "sync run"
+        );
+        Ok::<SyncReport, Error>(report)
+    }))
+    .await
+}

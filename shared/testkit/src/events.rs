@@ -1,0 +1,43 @@
+//! The legacy sample events (`testdata/edx-events/legacy`) as a tracking log, and the identity
+//! links and course the tests that ingest them use.
+
+use serde_json::Value;
+
+use crate::{test_data, test_text};
+
+/// The edX users of the samples and the ECO identities the tests link them to.
+pub const LINKS: [(&str, &str); 2] = [
+    ("42", "5a1b2c3d4e5f60718293a4b5"),
+    ("1", "000000000000000000000001"),
+];
+
+/// The links as the CSV file `pokeco link import` reads (with a header).
+pub fn links_csv() -> String {
+    let mut csv = String::from("user_id,uid\n");
+    for (user, sub) in LINKS {
+        csv.push_str(&format!("{user},{sub}\n"));
+    }
+    csv
+}
+
+/// Every sample event, in the order of INDEX.json.
+pub fn legacy_events() -> Vec<Value> {
+    let index: Vec<Value> = serde_json::from_str(&test_text("edx-events/legacy/INDEX.json"))
+        .expect("INDEX.json is a JSON array");
+    index
+        .iter()
+        .map(|entry| {
+            let file = entry["file"]
+                .as_str()
+                .expect("an INDEX entry names its file");
+            serde_json::from_slice(&test_data(&format!("edx-events/legacy/{file}")))
+                .unwrap_or_else(|e| panic!("{file} is not JSON: {e}"))
+        })
+        .collect()
+}
+
+/// The sample events as tracking.log holds them: one compact JSON object per line, each line
+/// ending with `\n`.
+pub fn legacy_tracking_log() -> String {
+    legacy_events().iter().map(|e| format!("{e}\n")).collect()
+}
