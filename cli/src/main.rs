@@ -10,6 +10,7 @@ use pokeco_core::catalog::CatalogService;
 use pokeco_core::config::{self, process_env, Fallbacks};
 use pokeco_core::ingest::IngestService;
 use pokeco_core::pipeline::PipelineService;
+use pokeco_core::sync::SyncService;
 
 /// A harvest page allocates many small strings: mimalloc cuts a fifth of its instructions
 /// against the system allocator (callgrind on pokeco-bench).
@@ -55,6 +56,9 @@ enum Command {
     Failed(FailedCommand),
     /// How far delivery is behind: queued and dead messages, refused statements.
     Delivery,
+    /// Delivers queued statements to the LRS (POKECO_LRS_URL) until the queue is empty, and
+    /// prints what the run did; `pokeco serve` does this every POKECO_SYNC_EVERY seconds.
+    Sync,
     /// Ingests tracking logs (plain or gzip, `-` for standard input) as POST /events would;
     /// replaying the same log twice adds nothing to the LRS.
     Replay {
@@ -108,6 +112,7 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Replay { files } => run_replay(&files, &cli.data).await,
+        Command::Sync => run_sync(&cli.data).await,
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -162,6 +167,24 @@ where
 async fn run_link(cmd: LinkCommand, data: &Path) -> Result<Outcome, AnyError> {
     let refused_lines = pokeco::pipeline::link(cmd, &pipeline(data).await?).await?;
     Ok(if refused_lines {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
+}
+
+async fn run_sync(data: &Path) -> Result<Outcome, AnyError> {
+    let (lrs, mut settings) = config::sync_settings(&process_env, Fallbacks::default())?;
+    let lrs = lrs.ok_or(config::ConfigError::Missing("POKECO_LRS_URL"))?;
+    // One run drains the whole queue, however long that takes.
+    settings.max_statements = usize::MAX;
+    let b = pokeco::backends::open(data).await?;
+    let lrs = pokeco_lrs::HttpLrs::new(pokeco_lrs::Destination::from(&lrs))?;
+    let service = SyncService::new(b.queue, b.pipeline, std::sync::Arc::new(lrs), settings);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(365 * 86_400);
+    let report = service.run(deadline).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if report.stopped.is_some() || report.refused > 0 {
         Outcome::Problems
     } else {
         Outcome::Clean

@@ -55,9 +55,15 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// The file's lines, decompressed when it is gzip (by its magic bytes, whatever its name).
+/// The file's lines (standard input's for `-`), decompressed when it is gzip (by its magic
+/// bytes, whatever its name).
 fn open_lines(path: &Path, read: Arc<AtomicU64>) -> std::io::Result<Box<dyn BufRead + Send>> {
-    let mut file = BufReader::new(File::open(path)?);
+    let source: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(File::open(path)?)
+    };
+    let mut file = BufReader::new(source);
     let gzip = file.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let counted = Counting { inner: file, read };
     Ok(if gzip {

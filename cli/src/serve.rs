@@ -179,15 +179,15 @@ fn token_or_generate(value: Option<String>) -> (String, bool) {
     }
 }
 
-/// Runs the sync every `every`, each run given as long as the interval (a minute at most).
-fn spawn_sync(service: SyncService, every: Duration) -> JoinHandle<()> {
+/// Runs the sync every `every` (runs never overlap); a run drains for about a minute at most,
+/// the next one goes on.
+fn spawn_sync(service: SyncService, every: Duration, round_time: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let deadline =
-                Instant::now() + every.clamp(Duration::from_secs(30), Duration::from_secs(60));
+            let deadline = Instant::now() + round_time + Duration::from_secs(60);
             match service.run(deadline).await {
                 Ok(report) if report.messages > 0 || report.stopped.is_some() => {
                     tracing::info!(
@@ -297,8 +297,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     let sync = match lrs {
         Some(lrs) => {
             let lrs = Arc::new(HttpLrs::new(pokeco_lrs::Destination::from(&lrs))?);
+            let round_time = sync_settings.round_time;
             let service = SyncService::new(queue, Arc::new(sqlite), lrs, sync_settings);
-            Some(spawn_sync(service, sync_every))
+            Some(spawn_sync(service, sync_every, round_time))
         }
         None => None,
     };

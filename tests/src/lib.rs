@@ -1,10 +1,12 @@
 //! Helpers of pok-eco's end-to-end tests: the real `pokeco serve` bound to a loopback port 0
-//! ([`server`]) and a static OAI server to prove the external checkers on fixtures
+//! ([`server`]), a proxy that makes a real LRS fail on demand ([`fault_proxy`]), and a static
+//! OAI server to prove the external checkers on fixtures
 //! ([`static_oai`]). The helpers every crate's tests share (test data, the XML tree, the
 //! checkers run as peers) are in `pokeco-testkit`.
 //!
 //! Helpers panic with a clear message instead of returning errors: a peer that is missing or
 //! misbehaves must fail the test that needed it, never skip it.
 
+pub mod fault_proxy;
 pub mod server;
 pub mod static_oai;

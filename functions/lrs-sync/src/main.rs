@@ -4,20 +4,16 @@
 //! never overlap; the LRS password is read from SSM once, at cold start.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use pokeco_core::config::{self, process_env, ConfigError, Fallbacks};
-use pokeco_core::sync::{SyncReport, SyncService};
+use pokeco_core::sync::SyncService;
 use pokeco_lrs::{Destination, HttpLrs};
 use serde_json::Value;
 
 // The allocator of every pok-eco binary (see cli/src/main.rs for why).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Time kept back from the deadline for deleting the last round's messages and answering.
-const MARGIN: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -38,27 +34,7 @@ async fn main() -> Result<(), Error> {
     let service = SyncService::new(Arc::new(queue), store, Arc::new(lrs), settings);
     let service = &service;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let left = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default();
-        let deadline = Instant::now() + left.saturating_sub(MARGIN);
-        let report: SyncReport = service.run(deadline).await?;
-        if let Some(why) = &report.stopped {
-            tracing::warn!(reason = %why, "the LRS is unavailable: the rest waits for the next run");
-        }
-        for id in &report.corrupt {
-            tracing::error!(message = %id, "a queued message is not a statement array: left for the dead letters");
-        }
-        tracing::info!(
-            messages = report.messages,
-            delivered = report.delivered,
-            refused = report.refused,
-            requests = report.requests,
-            "sync run"
-        );
-        Ok::<SyncReport, Error>(report)
+        Ok::<_, Error>(pokeco_lrs_sync::handle(service, event.context.deadline()).await?)
     }))
     .await
 }

@@ -15,6 +15,6 @@ mod store;
 mod table;
 
 pub use config::load_config;
-pub use queue::SqsQueue;
+pub use queue::{create_queue, SqsQueue};
 pub use store::{DynamoStore, DEFAULT_LIST_LAG_SECONDS};
 pub use table::create_table;

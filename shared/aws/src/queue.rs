@@ -291,3 +291,44 @@ impl StatementQueue for SqsQueue {
         }
     }
 }
+
+/// Creates the statement queue `name` and its dead-letter queue `<name>-dlq`, which takes a
+/// message after `max_receives` receives (the template's redrive policy, for tests and local
+/// development against an emulator), and answers the queue's URL. Queues that exist are kept.
+///
+/// # Errors
+/// `Unavailable` when SQS fails.
+pub async fn create_queue(client: &Client, name: &str, max_receives: u32) -> QueueResult<String> {
+    let dlq = client
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .send()
+        .await
+        .map_err(failed)?;
+    let dlq_url = dlq
+        .queue_url()
+        .ok_or_else(|| QueueError::Unavailable("CreateQueue answered no URL".into()))?;
+    let dlq_arn = client
+        .get_queue_attributes()
+        .queue_url(dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(failed)?
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .ok_or_else(|| QueueError::Unavailable("the dead-letter queue has no ARN".into()))?;
+    let policy =
+        format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receives}"}}"#);
+    let queue = client
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::RedrivePolicy, policy)
+        .send()
+        .await
+        .map_err(failed)?;
+    queue
+        .queue_url()
+        .map(str::to_owned)
+        .ok_or_else(|| QueueError::Unavailable("CreateQueue answered no URL".into()))
+}

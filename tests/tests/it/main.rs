@@ -5,5 +5,6 @@
 
 mod checkers;
 mod oai_http;
+mod pipeline;
 mod snapshots_valid;
 mod template;

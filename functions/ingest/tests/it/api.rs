@@ -1,43 +1,19 @@
 //! `POST /events` on the sample events: what each line became, what is queued, and the
 //! refusals of the request as a whole.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use pokeco_core::catalog::{CourseId, LangMap};
 use pokeco_core::contract::minimal_course;
 use pokeco_core::pipeline::{PipelineStore, Tracked};
 use pokeco_core::store::CatalogStore;
-use pokeco_core::xapi::{EdxEvent, Lookups, Statement};
+use pokeco_core::xapi::Statement;
 use pokeco_core::Datestamp;
 use pokeco_local::SqliteQueue;
-use pokeco_testkit::events::{legacy_events, legacy_tracking_log, LINKS};
+use pokeco_testkit::events::{legacy_events, legacy_tracking_log};
 use serde_json::Value;
 
 use crate::support::*;
-
-/// The statements the profile itself gives for the samples, every course tracked.
-fn expected() -> BTreeMap<String, Statement> {
-    struct Linked(HashMap<&'static str, &'static str>);
-    impl Lookups for Linked {
-        fn eco_user(&self, u: &str) -> Option<String> {
-            self.0.get(u).map(|s| (*s).to_owned())
-        }
-        fn course(&self, _: &CourseId) -> Option<(LangMap, LangMap)> {
-            None
-        }
-        fn block(&self, _: &CourseId, _: &str) -> Option<String> {
-            None
-        }
-    }
-    let lookups = Linked(LINKS.into_iter().collect());
-    legacy_events()
-        .iter()
-        .filter_map(|e| EdxEvent::from_value(e).ok())
-        .filter_map(|e| profile().translate(&e, &lookups).ok())
-        .map(|s| (s.id.clone(), s))
-        .collect()
-}
 
 fn count(report: &Value, path: &str) -> u64 {
     report

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod aws;
 mod bad_input;
 mod lambda_events;
 mod shippers;

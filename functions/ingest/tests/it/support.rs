@@ -1,22 +1,24 @@
 //! The ingest router over the embedded store and queue, with the sample events' users linked
 //! and every course tracked; requests go through the router without a socket.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use pokeco_core::catalog::{CourseId, LangMap};
 use pokeco_core::ingest::IngestService;
 use pokeco_core::oai::OaiPrefix;
 use pokeco_core::pipeline::{Link, PipelineStore, Tracked};
 use pokeco_core::queue::{unpack, StatementQueue};
 use pokeco_core::secret::BearerToken;
-use pokeco_core::xapi::{EcoProfile, Statement};
+use pokeco_core::store::CatalogStore;
+use pokeco_core::xapi::{EcoProfile, EdxEvent, Lookups, Statement};
 use pokeco_ingest::{router, IngestState};
 use pokeco_local::{SqliteQueue, SqliteStore};
-use pokeco_testkit::events::LINKS;
+use pokeco_testkit::events::{legacy_events, LINKS};
 use pokeco_testkit::OAI_PREFIX;
 use serde_json::Value;
 use std::time::Duration;
@@ -51,6 +53,25 @@ pub async fn setup_closed() -> Router {
 
 async fn setup_full(tracked: &str, queue: Arc<dyn StatementQueue>, token: Option<&str>) -> Setup {
     let store = SqliteStore::open_in_memory().unwrap();
+    let app = app_over(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        Arc::clone(&queue),
+        tracked,
+        token,
+    )
+    .await;
+    Setup { store, queue, app }
+}
+
+/// The router over any stores and queue, with the sample users linked.
+pub async fn app_over(
+    catalog: Arc<dyn CatalogStore>,
+    pipeline: Arc<dyn PipelineStore>,
+    queue: Arc<dyn StatementQueue>,
+    tracked: &str,
+    token: Option<&str>,
+) -> Router {
     let links: Vec<Link> = LINKS
         .iter()
         .map(|(u, s)| Link {
@@ -58,24 +79,17 @@ async fn setup_full(tracked: &str, queue: Arc<dyn StatementQueue>, token: Option
             eco_sub: s.parse().unwrap(),
         })
         .collect();
-    store.put_links(&links).await.unwrap();
+    pipeline.put_links(&links).await.unwrap();
     let tracked: BTreeSet<Tracked> = tracked
         .split(',')
         .filter(|t| !t.is_empty())
         .map(|t| t.parse().unwrap())
         .collect();
-    let service = IngestService::new(
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        Arc::clone(&queue),
-        profile(),
-        tracked,
-    );
-    let app = router(IngestState {
+    let service = IngestService::new(catalog, pipeline, queue, profile(), tracked);
+    router(IngestState {
         service,
         token: token.map(|t| BearerToken::new(t).unwrap()),
-    });
-    Setup { store, queue, app }
+    })
 }
 
 pub async fn setup() -> Setup {
@@ -118,4 +132,27 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
+}
+
+/// The statements the profile itself gives for the samples, every course tracked.
+pub fn expected() -> BTreeMap<String, Statement> {
+    struct Linked(HashMap<&'static str, &'static str>);
+    impl Lookups for Linked {
+        fn eco_user(&self, u: &str) -> Option<String> {
+            self.0.get(u).map(|s| (*s).to_owned())
+        }
+        fn course(&self, _: &CourseId) -> Option<(LangMap, LangMap)> {
+            None
+        }
+        fn block(&self, _: &CourseId, _: &str) -> Option<String> {
+            None
+        }
+    }
+    let lookups = Linked(LINKS.into_iter().collect());
+    legacy_events()
+        .iter()
+        .filter_map(|e| EdxEvent::from_value(e).ok())
+        .filter_map(|e| profile().translate(&e, &lookups).ok())
+        .map(|s| (s.id.clone(), s))
+        .collect()
 }

@@ -2,10 +2,10 @@
 //! SQS does: a batch it takes in part.
 
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
-use aws_sdk_sqs::types::{BatchResultErrorEntry, QueueAttributeName, SendMessageBatchResultEntry};
+use aws_sdk_sqs::types::{BatchResultErrorEntry, SendMessageBatchResultEntry};
 use aws_sdk_sqs::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use pokeco_aws::SqsQueue;
+use pokeco_aws::{create_queue, SqsQueue};
 use pokeco_core::queue::{QueueError, StatementQueue};
 
 use crate::common::{config, unique_name};
@@ -14,32 +14,10 @@ use crate::common::{config, unique_name};
 /// template's redrive policy does with its own count.
 async fn fresh_queue() -> SqsQueue {
     let client = Client::new(&config().await);
-    let name = unique_name("statements");
-    let dlq = client
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .send()
+    let url = create_queue(&client, &unique_name("statements"), 2)
         .await
         .unwrap();
-    let dlq_arn = client
-        .get_queue_attributes()
-        .queue_url(dlq.queue_url().unwrap())
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let policy = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"});
-    let queue = client
-        .create_queue()
-        .queue_name(name)
-        .attributes(QueueAttributeName::RedrivePolicy, policy.to_string())
-        .send()
-        .await
-        .unwrap();
-    SqsQueue::new(client, queue.queue_url().unwrap())
+    SqsQueue::new(client, url)
 }
 
 pokeco_core::statement_queue_contract!(fresh_queue);

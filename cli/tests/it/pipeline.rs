@@ -1,0 +1,108 @@
+//! The pipeline's operator commands as an operator runs them, on one data folder: links
+//! imported from a CSV export, logs replayed (a file, a gzipped one cut short, standard input),
+//! the queue's depth, and refused statements listed.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use pokeco_testkit::events::{legacy_tracking_log, links_csv};
+use serde_json::Value;
+
+fn pokeco(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pokeco"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("POKECO_TRACKED_COURSES", "*")
+        .env_remove("POKECO_TABLE")
+        .env_remove("POKECO_QUEUE_URL")
+        .env_remove("POKECO_LRS_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn links_replay_and_delivery_status_on_one_data_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links.csv");
+    std::fs::write(&links, format!("{}bob,{}\n", links_csv(), "f".repeat(24))).unwrap();
+    let import = pokeco(
+        data.path(),
+        &["link", "import", links.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        import.status.code(),
+        Some(1),
+        "a refused line makes exit code 1"
+    );
+    assert_eq!(json(&import)["imported"], 2);
+    assert!(String::from_utf8_lossy(&import.stderr).contains("links.csv:4:"));
+
+    let log = legacy_tracking_log();
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(log.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let plain = dir.path().join("tracking.log");
+    let cut = dir.path().join("tracking.log.2.gz");
+    std::fs::write(&plain, format!("{log}not json\n")).unwrap();
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let replay = pokeco(
+        data.path(),
+        &[
+            "replay",
+            plain.to_str().unwrap(),
+            cut.to_str().unwrap(),
+            "-",
+        ],
+        Some(&gz),
+    );
+    let summary = json(&replay);
+    let stderr = String::from_utf8_lossy(&replay.stderr);
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "a file not read to its end: {stderr}"
+    );
+    let files = summary["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    let enqueued = files[0]["enqueued"].as_u64().unwrap();
+    assert!(enqueued > 20, "{summary}");
+    assert_eq!(files[0]["rejected"], 1);
+    assert_eq!(files[2]["enqueued"], enqueued, "standard input, gzipped");
+    assert!(files[1]["unreadable"].is_string(), "{summary}");
+    assert!(stderr.contains("tracking.log:59: not JSON"), "{stderr}");
+    assert!(stderr.contains("events/s"), "progress is shown: {stderr}");
+
+    let status = json(&pokeco(data.path(), &["delivery"], None));
+    assert!(status["queued_messages"].as_u64().unwrap() >= 3, "{status}");
+    assert_eq!(status["failed_statements"], 0);
+    let failed = pokeco(data.path(), &["failed", "list"], None);
+    assert_eq!(json(&failed), serde_json::json!([]));
+    let sync = pokeco(data.path(), &["sync"], None);
+    assert!(!sync.status.success());
+    assert!(String::from_utf8_lossy(&sync.stderr).contains("POKECO_LRS_URL"));
+}

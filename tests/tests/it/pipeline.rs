@@ -1,0 +1,484 @@
+//! The xAPI pipeline end to end, through HTTP: sample events posted to `pokeco serve`'s
+//! `/events`, the sync delivering to a real LRS (the strict one, and Ralph), and the faults an
+//! LRS and a sync meet, each ending with the LRS holding exactly the expected statements, none
+//! twice, nothing lost.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pokeco_core::catalog::{CourseId, LangMap};
+use pokeco_core::oai::OaiPrefix;
+use pokeco_core::xapi::{EcoProfile, EdxEvent, Lookups, Statement};
+use pokeco_e2e::fault_proxy::{Fault, FaultProxy};
+use pokeco_e2e::server::{TestServer, ADMIN_TOKEN, INGEST_TOKEN, LMS_URL};
+use pokeco_testkit::events::legacy_events;
+use pokeco_testkit::peers::{ralph_lrs, strict_lrs, LrsPeer};
+use pokeco_testkit::OAI_PREFIX;
+use serde_json::{json, Value};
+
+const HOMEPAGE: &str = "https://portal.ecolearning.eu";
+
+/// The sample events' users, linked to ECO ids of this test alone: its statements (their ids
+/// and actors) are its own in an LRS the other tests share.
+struct Learners {
+    links: Vec<(&'static str, String)>,
+}
+
+impl Learners {
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let n = u128::from(NEXT.fetch_add(1, Ordering::Relaxed));
+        let base = (nanos << 16) ^ (u128::from(std::process::id()) << 8) ^ n;
+        let sub = |i: u128| format!("{:024x}", (base * 2 + i) & ((1u128 << 96) - 1));
+        Self {
+            links: vec![("42", sub(0)), ("1", sub(1))],
+        }
+    }
+
+    fn csv(&self) -> String {
+        let mut csv = String::from("user_id,uid\n");
+        for (user, sub) in &self.links {
+            csv.push_str(&format!("{user},{sub}\n"));
+        }
+        csv
+    }
+
+    /// The statements the ECO profile gives for the samples (the catalog is empty).
+    fn expected(&self) -> BTreeMap<String, Statement> {
+        let profile = EcoProfile {
+            prefix: OaiPrefix::new(OAI_PREFIX).unwrap(),
+            homepage: HOMEPAGE.to_owned(),
+            lms_url: LMS_URL.to_owned(),
+        };
+        legacy_events()
+            .iter()
+            .filter_map(|e| EdxEvent::from_value(e).ok())
+            .filter_map(|e| profile.translate(&e, self).ok())
+            .map(|s| (s.id.clone(), s))
+            .collect()
+    }
+}
+
+impl Lookups for Learners {
+    fn eco_user(&self, edx_user_id: &str) -> Option<String> {
+        self.links
+            .iter()
+            .find(|(u, _)| *u == edx_user_id)
+            .map(|(_, s)| s.clone())
+    }
+    fn course(&self, _: &CourseId) -> Option<(LangMap, LangMap)> {
+        None
+    }
+    fn block(&self, _: &CourseId, _: &str) -> Option<String> {
+        None
+    }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn link(server: &TestServer, learners: &Learners) {
+    let answer = http()
+        .post(format!("{}/admin/links/import", server.base_url()))
+        .bearer_auth(ADMIN_TOKEN)
+        .header("content-type", "text/csv")
+        .body(learners.csv())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+async fn post_events(server: &TestServer, body: Vec<u8>, gzip: bool) -> Value {
+    let mut request = http()
+        .post(format!("{}/events", server.base_url()))
+        .bearer_auth(INGEST_TOKEN)
+        .header("content-type", "application/x-ndjson");
+    if gzip {
+        request = request.header("content-encoding", "gzip");
+    }
+    let answer = request.body(body).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    answer.json().await.unwrap()
+}
+
+fn tracking_log() -> Vec<u8> {
+    pokeco_testkit::events::legacy_tracking_log().into_bytes()
+}
+
+async fn admin_get(server: &TestServer, path: &str) -> Value {
+    http()
+        .get(format!("{}{path}", server.base_url()))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The statements an LRS holds for the learners, following `more`.
+async fn held(peer: &LrsPeer, learners: &Learners) -> Vec<Value> {
+    let origin = {
+        let after_scheme = peer.url.find("://").map_or(0, |i| i + 3);
+        let end = peer.url[after_scheme..]
+            .find('/')
+            .map_or(peer.url.len(), |i| after_scheme + i);
+        peer.url[..end].to_owned()
+    };
+    let mut all = Vec::new();
+    for (_, sub) in &learners.links {
+        let agent = json!({"objectType": "Agent", "account": {"homePage": format!("{HOMEPAGE}?user={sub}"), "name": sub}});
+        let mut url = reqwest::Url::parse_with_params(
+            &format!("{}/statements", peer.url),
+            &[("agent", agent.to_string()), ("limit", "100".to_owned())],
+        )
+        .unwrap()
+        .to_string();
+        loop {
+            let page: Value = http()
+                .get(&url)
+                .basic_auth(&peer.username, Some(&peer.password))
+                .header("X-Experience-API-Version", "1.0.3")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            all.extend(page["statements"].as_array().cloned().unwrap_or_default());
+            match page["more"].as_str() {
+                Some(more) if !more.is_empty() => url = format!("{origin}{more}"),
+                _ => break,
+            }
+        }
+    }
+    all
+}
+
+/// Waits until `done` holds, for at most `limit`; panics with `what` otherwise.
+async fn eventually<F, Fut>(limit: Duration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The LRS holds exactly the expected statements: each id once, with its content.
+async fn assert_exactly_delivered(peer: &LrsPeer, learners: &Learners) {
+    let want = learners.expected();
+    let start = Instant::now();
+    loop {
+        let n = held(peer, learners).await.len();
+        if n >= want.len() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{n} of {} statements delivered within a minute",
+            want.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let got = held(peer, learners).await;
+    let mut ids: Vec<&str> = got.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let want_ids: Vec<&str> = want.keys().map(String::as_str).collect();
+    assert_eq!(ids, want_ids, "each expected statement once, no other");
+    for stored in &got {
+        let expected = serde_json::to_value(&want[stored["id"].as_str().unwrap()]).unwrap();
+        for part in ["actor", "verb", "object", "context"] {
+            assert_eq!(stored[part], expected[part], "{part} of {}", stored["id"]);
+        }
+    }
+}
+
+fn strict_peer() -> LrsPeer {
+    LrsPeer {
+        url: strict_lrs(),
+        username: "pokeco".into(),
+        password: "any".into(),
+    }
+}
+
+async fn serve_to(peer: &LrsPeer, url: &str, extra: &[(&str, &str)]) -> TestServer {
+    let mut settings = vec![("POKECO_LRS_PASSWORD", peer.password.as_str())];
+    settings.extend_from_slice(extra);
+    let user = [("POKECO_LRS_USERNAME", peer.username.as_str())];
+    settings.extend_from_slice(&user);
+    TestServer::delivering_to(url, &settings).await
+}
+
+async fn samples_reach(peer: LrsPeer) {
+    let server = serve_to(&peer, &peer.url, &[]).await;
+    let learners = Learners::new();
+    link(&server, &learners).await;
+    let report = post_events(&server, tracking_log(), false).await;
+    assert_eq!(report["enqueued"], learners.expected().len());
+    // The same events again, gzipped: the LRS still holds each statement once.
+    let gz = {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&tracking_log()).unwrap();
+        e.finish().unwrap()
+    };
+    post_events(&server, gz, true).await;
+    assert_exactly_delivered(&peer, &learners).await;
+    let status = admin_get(&server, "/admin/delivery").await;
+    assert_eq!(status["failed_statements"], 0, "{status}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_samples_reach_the_strict_lrs_exactly_once() {
+    samples_reach(strict_peer()).await;
+}
+
+#[tokio::test]
+async fn the_samples_reach_ralph_exactly_once() {
+    samples_reach(ralph_lrs()).await;
+}
+
+/// `host:port` of a peer's URL.
+fn authority(url: &str) -> String {
+    let parsed = reqwest::Url::parse(url).unwrap();
+    format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap())
+}
+
+#[tokio::test]
+async fn an_lrs_down_failing_or_hanging_loses_and_duplicates_nothing() {
+    let peer = strict_peer();
+    let proxy = FaultProxy::start(&authority(&peer.url), Fault::Down).await;
+    let path = reqwest::Url::parse(&peer.url).unwrap().path().to_owned();
+    let server = serve_to(&peer, &proxy.url(&path), &[("POKECO_LRS_TIMEOUT", "1")]).await;
+    let learners = Learners::new();
+    link(&server, &learners).await;
+    post_events(&server, tracking_log(), false).await;
+
+    for fault in [Fault::Down, Fault::Error500, Fault::Hang] {
+        proxy.set(fault);
+        // Several sync runs meet the fault.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(held(&peer, &learners).await.is_empty(), "{fault:?}");
+        let status = admin_get(&server, "/admin/delivery").await;
+        let queued = status["queued_messages"].as_u64().unwrap()
+            + status["in_flight_messages"].as_u64().unwrap();
+        assert!(
+            queued > 0,
+            "{fault:?}: the statements wait in the queue: {status}"
+        );
+        assert_eq!(
+            status["failed_statements"], 0,
+            "{fault:?}: nothing parked as refused"
+        );
+    }
+    proxy.set(Fault::Forward);
+    assert_exactly_delivered(&peer, &learners).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_statement_is_parked_and_the_others_land() {
+    use pokeco_core::queue::{pack, StatementQueue};
+    let peer = strict_peer();
+    let server = serve_to(&peer, &peer.url, &[]).await;
+    let learners = Learners::new();
+    let mut statements: Vec<Statement> = learners.expected().into_values().collect();
+    // A statement an older release queued: its extension key is not an IRI, which the
+    // strict LRS refuses (400).
+    let mut old = statements[0].clone();
+    old.id = "00000000-0000-5000-8000-0000000000aa".to_owned();
+    let extensions = std::mem::take(&mut old.context.extensions);
+    old.context.extensions = extensions
+        .into_values()
+        .map(|v| ("time_with_millis".to_owned(), v))
+        .collect();
+    statements.insert(3, old.clone());
+    let queue = pokeco_local::SqliteQueue::open(
+        &server.data_dir().join(pokeco::serve::QUEUE_FILE),
+        pokeco::serve::MAX_RECEIVES,
+    )
+    .unwrap();
+    queue.send(&pack(&statements).bodies).await.unwrap();
+
+    assert_exactly_delivered(&peer, &learners).await;
+    let failed = admin_get(&server, "/admin/failed").await;
+    let failed = failed["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["statement"]["id"], old.id);
+    assert_eq!(failed[0]["status"], 400);
+    assert!(
+        failed[0]["answer"]
+            .as_str()
+            .unwrap()
+            .contains("time_with_millis"),
+        "{}",
+        failed[0]
+    );
+
+    // Redriven, it is refused again and parked again: still one, never lost.
+    let redriven = http()
+        .post(format!("{}/admin/failed/redrive", server.base_url()))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"ids": [old.id]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redriven.status(), 200);
+    eventually(
+        Duration::from_secs(30),
+        "refused again after a redrive",
+        || async {
+            let status = admin_get(&server, "/admin/delivery").await;
+            status["failed_statements"] == 1
+                && status["queued_messages"] == 0
+                && status["in_flight_messages"] == 0
+        },
+    )
+    .await;
+    server.stop().await;
+}
+
+/// A sync that dies after its POST and before deleting its messages: they come back after
+/// their visibility timeout and are delivered again, which the statement ids make harmless.
+#[tokio::test]
+async fn a_sync_stopped_between_post_and_delete_duplicates_nothing() {
+    use async_trait::async_trait;
+    use pokeco_core::queue::{pack, Depth, QueueError, QueueResult, Received, StatementQueue};
+    use pokeco_core::sync::{SyncService, SyncSettings};
+
+    /// The embedded queue, whose first delete fails as a crash would leave it undone.
+    struct CrashOnFirstDelete {
+        queue: pokeco_local::SqliteQueue,
+        crashed: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait]
+    impl StatementQueue for CrashOnFirstDelete {
+        async fn send(&self, bodies: &[String]) -> QueueResult<()> {
+            self.queue.send(bodies).await
+        }
+        async fn receive(&self, max: usize, v: Duration) -> QueueResult<Vec<Received>> {
+            self.queue.receive(max, v).await
+        }
+        async fn delete(&self, receipts: &[String]) -> QueueResult<()> {
+            if !self.crashed.swap(true, Ordering::SeqCst) {
+                return Err(QueueError::Unavailable("the sync died here".into()));
+            }
+            self.queue.delete(receipts).await
+        }
+        async fn depth(&self) -> QueueResult<Depth> {
+            self.queue.depth().await
+        }
+        async fn redrive_dead_letters(&self) -> QueueResult<u64> {
+            self.queue.redrive_dead_letters().await
+        }
+    }
+
+    let peer = strict_peer();
+    let learners = Learners::new();
+    let queue = Arc::new(CrashOnFirstDelete {
+        queue: pokeco_local::SqliteQueue::open_in_memory(5).unwrap(),
+        crashed: Default::default(),
+    });
+    let statements: Vec<Statement> = learners.expected().into_values().collect();
+    queue.send(&pack(&statements).bodies).await.unwrap();
+    let store = Arc::new(pokeco_local::SqliteStore::open_in_memory().unwrap());
+    let lrs = pokeco_lrs::HttpLrs::new(pokeco_lrs::Destination {
+        url: peer.url.clone(),
+        username: Some(peer.username.clone()),
+        password: Some(peer.password.clone()),
+        mode: pokeco_lrs::Mode::Batch(7),
+        timeout: Duration::from_secs(10),
+    })
+    .unwrap();
+    let settings = SyncSettings {
+        max_statements: 10_000,
+        visibility: Duration::from_secs(1),
+        round_time: Duration::ZERO,
+    };
+    let sync = SyncService::new(queue.clone(), store, Arc::new(lrs), settings);
+    let soon = || Instant::now() + Duration::from_secs(30);
+
+    let first = sync.run(soon()).await;
+    assert!(first.is_err(), "the first run dies after posting");
+    assert_eq!(held(&peer, &learners).await.len(), statements.len());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = sync.run(soon()).await.unwrap();
+    assert_eq!(second.delivered, statements.len() as u64, "{second:?}");
+    assert_eq!(queue.depth().await.unwrap(), Depth::default());
+    assert_exactly_delivered(&peer, &learners).await;
+}
+
+/// `pokeco replay` on the data folder of a running `pokeco serve`: a log, gzipped, and a copy
+/// cut short; then the same log once more, which adds nothing to the LRS.
+#[tokio::test]
+async fn a_replayed_log_reaches_the_lrs_once_while_the_server_runs() {
+    use std::io::Write;
+    let peer = strict_peer();
+    let server = serve_to(&peer, &peer.url, &[]).await;
+    let learners = Learners::new();
+    link(&server, &learners).await;
+    let dir = tempfile::tempdir().unwrap();
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&tracking_log()).unwrap();
+        e.finish().unwrap()
+    };
+    let whole = dir.path().join("tracking.log.1.gz");
+    let cut = dir.path().join("tracking.log.2.gz");
+    std::fs::write(&whole, &gz).unwrap();
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+
+    let backends = pokeco::backends::open(server.data_dir()).await.unwrap();
+    let service = pokeco_core::ingest::IngestService::new(
+        backends.catalog,
+        backends.pipeline,
+        backends.queue,
+        EcoProfile {
+            prefix: OaiPrefix::new(OAI_PREFIX).unwrap(),
+            homepage: HOMEPAGE.to_owned(),
+            lms_url: LMS_URL.to_owned(),
+        },
+        ["*".parse().unwrap()].into(),
+    );
+    let files = [whole.clone(), cut.clone()];
+    let summary = pokeco::replay::replay(&service, &files).await.unwrap();
+    let want = learners.expected().len() as u64;
+    assert_eq!(summary.files[0].report.enqueued, want);
+    assert!(summary.files[0].unreadable.is_none());
+    let cut_report = &summary.files[1];
+    assert!(cut_report.unreadable.is_some(), "the cut file is reported");
+    assert!(cut_report.report.events > 0, "its complete lines are read");
+    assert_exactly_delivered(&peer, &learners).await;
+
+    let again = pokeco::replay::replay(&service, &files[..1]).await.unwrap();
+    assert_eq!(again.enqueued, want);
+    eventually(
+        Duration::from_secs(30),
+        "the second replay delivered",
+        || async {
+            let status = admin_get(&server, "/admin/delivery").await;
+            status["queued_messages"] == 0 && status["in_flight_messages"] == 0
+        },
+    )
+    .await;
+    assert_exactly_delivered(&peer, &learners).await;
+    server.stop().await;
+}
