@@ -33,8 +33,9 @@ pub const DEFAULT_OAI_PREFIX: &str = "oai:pok.example.org:";
 pub const CATALOG_FILE: &str = "catalog.sqlite";
 /// The embedded statement queue's file in the data folder.
 pub const QUEUE_FILE: &str = "queue.sqlite";
-/// Receives after which a message becomes a dead letter (SQS's maxReceiveCount).
-pub const MAX_RECEIVES: u32 = 5;
+/// Receives after which a message becomes a dead letter (SQS's maxReceiveCount, the
+/// template's default): a run that finds the LRS down has received one message.
+pub const MAX_RECEIVES: u32 = 50;
 /// The LMS base URL when POKECO_LMS_URL is unset: an Open edX devstack.
 pub const DEFAULT_LMS_URL: &str = "http://localhost:18000";
 

@@ -28,9 +28,7 @@ mod routes;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::{from_fn_with_state, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
 use axum::Router;
 use pokeco_core::catalog::CatalogService;
@@ -50,26 +48,11 @@ pub struct AdminState {
     pub token: Option<BearerToken>,
 }
 
-/// Runs before any extractor, so an unauthenticated request never has its body read.
-async fn require_token(
-    State(state): State<Arc<AdminState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match pokeco_http::bearer::check(
-        state.token.as_ref(),
-        request.headers(),
-        "POKECO_ADMIN_TOKEN",
-    ) {
-        Ok(()) => next.run(request).await,
-        Err(refused) => refused.into_response(),
-    }
-}
-
 pub fn router(state: AdminState) -> Router {
+    let token = state.token.clone();
     let state = Arc::new(state);
     use routes::{courses, delivery, links, sets, teachers, tracked};
-    Router::new()
+    let routes = Router::new()
         .route("/admin/courses", get(courses::list).post(courses::create))
         .route(
             "/admin/courses/{*id}",
@@ -107,8 +90,8 @@ pub fn router(state: AdminState) -> Router {
         .route(
             "/admin/failed/{*id}",
             get(delivery::get).delete(delivery::delete),
-        )
-        .route_layer(from_fn_with_state(Arc::clone(&state), require_token))
+        );
+    pokeco_http::bearer::require(routes, token, "POKECO_ADMIN_TOKEN")
         // JSON for unknown routes and methods too: an operator's script parses every answer.
         .method_not_allowed_fallback(|| async { AdminError::MethodNotAllowed })
         .fallback(|| async { AdminError::NoRoute })

@@ -15,8 +15,6 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::CONTENT_ENCODING;
 use axum::http::StatusCode;
-use axum::middleware::{from_fn_with_state, Next};
-use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use pokeco_core::ingest::{read_body, BodyLimits, Encoding, IngestReport, IngestService};
@@ -38,22 +36,6 @@ pub const LIMITS: BodyLimits = BodyLimits {
 pub struct IngestState {
     pub service: IngestService,
     pub token: Option<BearerToken>,
-}
-
-/// Runs before the body is read, so an unauthenticated request costs nothing.
-async fn require_token(
-    State(state): State<Arc<IngestState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match pokeco_http::bearer::check(
-        state.token.as_ref(),
-        request.headers(),
-        "POKECO_INGEST_TOKEN",
-    ) {
-        Ok(()) => next.run(request).await,
-        Err(refused) => refused.into_response(),
-    }
 }
 
 async fn events(
@@ -84,10 +66,9 @@ async fn events(
 }
 
 pub fn router(state: IngestState) -> Router {
-    let state = Arc::new(state);
-    Router::new()
-        .route("/events", post(events))
-        .route_layer(from_fn_with_state(Arc::clone(&state), require_token))
+    let token = state.token.clone();
+    let routes = Router::new().route("/events", post(events));
+    pokeco_http::bearer::require(routes, token, "POKECO_INGEST_TOKEN")
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }

@@ -3,6 +3,7 @@
 //! statement queue on SQS ([`SqsQueue`]), and the SDK configuration. Lambda start-up lives in
 //! `pokeco-lambda`, so the `pokeco` command line links none of it.
 
+mod batch;
 mod config;
 mod course_write;
 mod errors;

@@ -13,7 +13,6 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, Select, WriteRequest};
@@ -25,6 +24,7 @@ use pokeco_core::xapi::Statement;
 use pokeco_core::Datestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::batch::until_processed;
 use crate::errors::{build, condition_failed, failed};
 use crate::items::{from_item, key, string_attr, to_item, Item};
 use crate::keys;
@@ -32,8 +32,6 @@ use crate::DynamoStore;
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
 const MAX_BATCH_WRITE: usize = 25;
-/// How often a BatchWriteItem is repeated for its UnprocessedItems before giving up.
-const BATCH_WRITE_ATTEMPTS: u32 = 8;
 /// The most bytes a refused statement's item may take. DynamoDB refuses items over 400 KB
 /// (409,600 bytes, names and values); this keeps a margin for its own accounting.
 const MAX_FAILED_ITEM_BYTES: usize = 380_000;
@@ -226,19 +224,7 @@ impl DynamoStore {
             if chunk.is_empty() {
                 return Ok(());
             }
-            let mut pending = Some(chunk);
-            let mut attempt = 0;
-            while let Some(requests) = pending.take() {
-                if attempt == BATCH_WRITE_ATTEMPTS {
-                    return Err(StoreError::Unavailable(format!(
-                        "BatchWriteItem left items unprocessed after {BATCH_WRITE_ATTEMPTS} \
-                         attempts"
-                    )));
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                }
-                attempt += 1;
+            until_processed("BatchWriteItem", chunk, |requests| async {
                 let out = self
                     .client
                     .batch_write_item()
@@ -246,11 +232,13 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(failed)?;
-                pending = out
+                let rest = out
                     .unprocessed_items
                     .and_then(|mut u| u.remove(&self.table))
                     .filter(|r| !r.is_empty());
-            }
+                Ok((Vec::new(), rest))
+            })
+            .await?;
         }
     }
 

@@ -1,11 +1,10 @@
 //! The reads the store is built from: single items, index ranges, batches, counts. Every one
 //! follows DynamoDB's paging (`LastEvaluatedKey`) and retries what DynamoDB left unprocessed.
 
-use std::time::Duration;
-
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Select};
-use pokeco_core::store::{StoreError, StoreResult};
+use pokeco_core::store::StoreResult;
 
+use crate::batch::until_processed;
 use crate::errors::{build, failed};
 use crate::items::{string_attr, Item};
 use crate::keys;
@@ -13,8 +12,6 @@ use crate::DynamoStore;
 
 /// DynamoDB's limit on the keys of one BatchGetItem.
 const MAX_BATCH_GET: usize = 100;
-/// How often a BatchGetItem is repeated for its UnprocessedKeys before giving up.
-const BATCH_GET_ATTEMPTS: u32 = 8;
 /// How many 1 MB index pages a count may read before it answers "unknown".
 const MAX_COUNT_PAGES: usize = 4;
 
@@ -157,24 +154,12 @@ impl DynamoStore {
             .collect();
         let mut found = Vec::with_capacity(unique.len());
         for chunk in unique.chunks(MAX_BATCH_GET) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(build)?,
-            );
-            let mut attempt = 0;
-            while let Some(request) = pending.take() {
-                if attempt == BATCH_GET_ATTEMPTS {
-                    return Err(StoreError::Unavailable(format!(
-                        "BatchGetItem left keys unprocessed after {BATCH_GET_ATTEMPTS} attempts"
-                    )));
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
-                }
-                attempt += 1;
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .build()
+                .map_err(build)?;
+            let items = until_processed("BatchGetItem", request, |request| async {
                 let out = self
                     .client
                     .batch_get_item()
@@ -182,14 +167,18 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(failed)?;
-                if let Some(mut responses) = out.responses {
-                    found.extend(responses.remove(&self.table).unwrap_or_default());
-                }
-                pending = out
+                let items = out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default();
+                let rest = out
                     .unprocessed_keys
                     .and_then(|mut u| u.remove(&self.table))
                     .filter(|k| !k.keys.is_empty());
-            }
+                Ok((items, rest))
+            })
+            .await?;
+            found.extend(items);
         }
         Ok(found)
     }

@@ -88,13 +88,18 @@ impl SyncService {
     /// The queue or the store failed; what was delivered before stays delivered.
     pub async fn run(&self, deadline: Instant) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
+        let mut first = true;
         while ((report.delivered + report.refused) as usize) < self.settings.max_statements
             && deadline.saturating_duration_since(Instant::now()) > self.settings.round_time
         {
-            let messages = self
-                .queue
-                .receive(RECEIVE_MAX, self.settings.visibility)
-                .await?;
+            // The first round takes one message: when the LRS is down, a run adds a receive
+            // (toward the dead letters) to one message, not to ten.
+            let max = if std::mem::take(&mut first) {
+                1
+            } else {
+                RECEIVE_MAX
+            };
+            let messages = self.queue.receive(max, self.settings.visibility).await?;
             if messages.is_empty() {
                 break;
             }

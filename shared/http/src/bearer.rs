@@ -1,7 +1,13 @@
 //! Bearer-token authentication of the write APIs, before any body is read.
 
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 use pokeco_core::secret::BearerToken;
 
 use crate::JsonError;
@@ -37,6 +43,31 @@ pub fn check(
             "a valid bearer token is required (Authorization: Bearer <token>)",
         ))
     }
+}
+
+/// What [`require`] checks: the token, and the setting that configures it.
+struct Guard {
+    token: Option<BearerToken>,
+    setting: &'static str,
+}
+
+async fn guard(State(g): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    match check(g.token.as_ref(), request.headers(), g.setting) {
+        Ok(()) => next.run(request).await,
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// Puts every route of `router` behind the bearer [`check`]. It runs before any extractor, so
+/// an unauthenticated request never has its body read.
+pub fn require<S>(router: Router<S>, token: Option<BearerToken>, setting: &'static str) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router.route_layer(from_fn_with_state(
+        Arc::new(Guard { token, setting }),
+        guard,
+    ))
 }
 
 #[cfg(test)]

@@ -8,9 +8,27 @@ use pokeco_core::pipeline::{
     EcoSub, EdxUserId, FailedPage, FailedStatement, Link, LinkPage, PipelineStore, Tracked,
 };
 use pokeco_core::store::{StoreError, StoreResult};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, Params, TransactionBehavior};
 
 use crate::store::{corrupt, to_json, unavailable, SqliteStore};
+
+/// Runs `sql` once for each row of parameters, all in one transaction.
+fn execute_each<P: Params>(
+    conn: &mut Connection,
+    sql: &str,
+    rows: impl IntoIterator<Item = P>,
+) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    {
+        let mut each = tx.prepare_cached(sql).map_err(unavailable)?;
+        for row in rows {
+            each.execute(row).map_err(unavailable)?;
+        }
+    }
+    tx.commit().map_err(unavailable)
+}
 
 fn limit_plus_one(limit: usize) -> i64 {
     i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX)
@@ -19,23 +37,16 @@ fn limit_plus_one(limit: usize) -> i64 {
 #[async_trait]
 impl PipelineStore for SqliteStore {
     async fn put_links(&self, links: &[Link]) -> StoreResult<()> {
-        let links = links.to_vec();
+        let rows: Vec<(String, String)> = links
+            .iter()
+            .map(|l| (l.edx_user_id.to_string(), l.eco_sub.to_string()))
+            .collect();
         self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            {
-                let mut put = tx
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO links (edx_user_id, eco_sub) VALUES (?1, ?2)",
-                    )
-                    .map_err(unavailable)?;
-                for l in &links {
-                    put.execute(params![l.edx_user_id.as_str(), l.eco_sub.as_str()])
-                        .map_err(unavailable)?;
-                }
-            }
-            tx.commit().map_err(unavailable)
+            execute_each(
+                conn,
+                "INSERT OR REPLACE INTO links (edx_user_id, eco_sub) VALUES (?1, ?2)",
+                rows,
+            )
         })
         .await
     }
@@ -154,20 +165,11 @@ impl PipelineStore for SqliteStore {
             .map(|f| Ok((f.id().to_owned(), to_json(f)?)))
             .collect::<StoreResult<_>>()?;
         self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            {
-                let mut put = tx
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO failed_statements (id, body) VALUES (?1, ?2)",
-                    )
-                    .map_err(unavailable)?;
-                for (id, body) in &rows {
-                    put.execute(params![id, body]).map_err(unavailable)?;
-                }
-            }
-            tx.commit().map_err(unavailable)
+            execute_each(
+                conn,
+                "INSERT OR REPLACE INTO failed_statements (id, body) VALUES (?1, ?2)",
+                rows,
+            )
         })
         .await
     }
@@ -226,18 +228,11 @@ impl PipelineStore for SqliteStore {
     async fn delete_failed(&self, ids: &[String]) -> StoreResult<()> {
         let ids = ids.to_vec();
         self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            {
-                let mut delete = tx
-                    .prepare_cached("DELETE FROM failed_statements WHERE id = ?1")
-                    .map_err(unavailable)?;
-                for id in &ids {
-                    delete.execute(params![id]).map_err(unavailable)?;
-                }
-            }
-            tx.commit().map_err(unavailable)
+            execute_each(
+                conn,
+                "DELETE FROM failed_statements WHERE id = ?1",
+                ids.into_iter().map(|id| [id]),
+            )
         })
         .await
     }

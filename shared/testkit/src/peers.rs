@@ -73,6 +73,85 @@ pub fn ralph_lrs() -> LrsPeer {
     }
 }
 
+impl LrsPeer {
+    /// The strict LRS (it takes any Basic credentials).
+    pub fn strict() -> Self {
+        Self {
+            url: strict_lrs(),
+            username: "pokeco".to_owned(),
+            password: "any".to_owned(),
+        }
+    }
+
+    /// An xAPI GET on `url`; `None` for a 404.
+    async fn get(&self, url: reqwest::Url) -> Option<serde_json::Value> {
+        let answer = reqwest::Client::new()
+            .get(url.clone())
+            .basic_auth(&self.username, Some(&self.password))
+            .header("X-Experience-API-Version", "1.0.3")
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        match answer.status().as_u16() {
+            200 => Some(
+                answer
+                    .json()
+                    .await
+                    .unwrap_or_else(|e| panic!("GET {url}: {e}")),
+            ),
+            404 => None,
+            status => panic!(
+                "GET {url}: {status} {}",
+                answer.text().await.unwrap_or_default()
+            ),
+        }
+    }
+
+    fn statements_url(&self, query: &[(&str, &str)]) -> reqwest::Url {
+        reqwest::Url::parse_with_params(&format!("{}/statements", self.url), query)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.url))
+    }
+
+    /// Every copy of the statement `id` the LRS holds. GET `?statementId=` answers the bare
+    /// statement or 404 on the strict LRS; Ralph wraps it in a StatementResult, empty when
+    /// unknown.
+    pub async fn held(&self, id: &str) -> Vec<serde_json::Value> {
+        match self.get(self.statements_url(&[("statementId", id)])).await {
+            None => Vec::new(),
+            Some(serde_json::Value::Object(mut result)) if result.contains_key("statements") => {
+                match result.remove("statements") {
+                    Some(serde_json::Value::Array(statements)) => statements,
+                    other => panic!("a StatementResult without statements: {other:?}"),
+                }
+            }
+            Some(statement) => vec![statement],
+        }
+    }
+
+    /// Every statement of `agent` the LRS holds, following `more`.
+    pub async fn of_agent(&self, agent: &serde_json::Value) -> Vec<serde_json::Value> {
+        let agent = agent.to_string();
+        let mut url = self.statements_url(&[("agent", agent.as_str()), ("limit", "100")]);
+        let mut all = Vec::new();
+        loop {
+            let page = self.get(url.clone()).await.unwrap_or_default();
+            if let Some(statements) = page["statements"].as_array() {
+                all.extend(statements.iter().cloned());
+            }
+            match page["more"].as_str() {
+                // `more` is a path (and query) on the LRS's host.
+                Some(more) if !more.is_empty() => {
+                    url = url
+                        .join(more)
+                        .unwrap_or_else(|e| panic!("more {more}: {e}"));
+                }
+                _ => return all,
+            }
+        }
+    }
+}
+
 /// The Python virtualenv of the test peers (`POKECO_TEST_VENV`).
 pub fn venv() -> PathBuf {
     required_dir(VENV_VAR, "bin/python")

@@ -14,7 +14,7 @@ use pokeco_core::xapi::{EcoProfile, EdxEvent, Lookups, Statement};
 use pokeco_e2e::fault_proxy::{Fault, FaultProxy};
 use pokeco_e2e::server::{TestServer, ADMIN_TOKEN, INGEST_TOKEN, LMS_URL};
 use pokeco_testkit::events::legacy_events;
-use pokeco_testkit::peers::{ralph_lrs, strict_lrs, LrsPeer};
+use pokeco_testkit::peers::{ralph_lrs, LrsPeer};
 use pokeco_testkit::OAI_PREFIX;
 use serde_json::{json, Value};
 
@@ -128,41 +128,13 @@ async fn admin_get(server: &TestServer, path: &str) -> Value {
         .unwrap()
 }
 
-/// The statements an LRS holds for the learners, following `more`.
+/// The statements an LRS holds for the learners.
 async fn held(peer: &LrsPeer, learners: &Learners) -> Vec<Value> {
-    let origin = {
-        let after_scheme = peer.url.find("://").map_or(0, |i| i + 3);
-        let end = peer.url[after_scheme..]
-            .find('/')
-            .map_or(peer.url.len(), |i| after_scheme + i);
-        peer.url[..end].to_owned()
-    };
     let mut all = Vec::new();
     for (_, sub) in &learners.links {
-        let agent = json!({"objectType": "Agent", "account": {"homePage": format!("{HOMEPAGE}?user={sub}"), "name": sub}});
-        let mut url = reqwest::Url::parse_with_params(
-            &format!("{}/statements", peer.url),
-            &[("agent", agent.to_string()), ("limit", "100".to_owned())],
-        )
-        .unwrap()
-        .to_string();
-        loop {
-            let page: Value = http()
-                .get(&url)
-                .basic_auth(&peer.username, Some(&peer.password))
-                .header("X-Experience-API-Version", "1.0.3")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            all.extend(page["statements"].as_array().cloned().unwrap_or_default());
-            match page["more"].as_str() {
-                Some(more) if !more.is_empty() => url = format!("{origin}{more}"),
-                _ => break,
-            }
-        }
+        let account = json!({"homePage": format!("{HOMEPAGE}?user={sub}"), "name": sub});
+        let agent = json!({"objectType": "Agent", "account": account});
+        all.extend(peer.of_agent(&agent).await);
     }
     all
 }
@@ -210,11 +182,7 @@ async fn assert_exactly_delivered(peer: &LrsPeer, learners: &Learners) {
 }
 
 fn strict_peer() -> LrsPeer {
-    LrsPeer {
-        url: strict_lrs(),
-        username: "pokeco".into(),
-        password: "any".into(),
-    }
+    LrsPeer::strict()
 }
 
 async fn serve_to(peer: &LrsPeer, url: &str, extra: &[(&str, &str)]) -> TestServer {

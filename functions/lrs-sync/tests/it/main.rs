@@ -19,7 +19,7 @@ use pokeco_core::xapi::Statement;
 use pokeco_lrs::{Destination, HttpLrs};
 use pokeco_lrs_sync::handle;
 use pokeco_testkit::moto::{config, unique_name};
-use pokeco_testkit::peers::strict_lrs;
+use pokeco_testkit::peers::{strict_lrs, LrsPeer};
 
 /// Statements with ids no other test uses (the strict LRS is shared by the whole run).
 fn statements(n: usize) -> Vec<Statement> {
@@ -42,18 +42,7 @@ fn statements(n: usize) -> Vec<Statement> {
 }
 
 async fn held(id: &str) -> usize {
-    let answer: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/statements", strict_lrs()))
-        .query(&[("statementId", id)])
-        .basic_auth("pokeco", Some("any"))
-        .header("X-Experience-API-Version", "1.0.3")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    usize::from(answer["id"] == id)
+    LrsPeer::strict().held(id).await.len()
 }
 
 #[tokio::test]

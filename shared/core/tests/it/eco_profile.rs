@@ -196,18 +196,9 @@ async fn every_statement_is_accepted_by_the_strict_lrs() {
     assert_eq!(status, 200, "{body}");
     let ids: Vec<&str> = statements.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(body, json!(ids));
+    let peer = pokeco_testkit::peers::LrsPeer::strict();
     for s in statements.iter().step_by(7) {
-        let stored: Value = http
-            .get(format!("{lrs}/statements"))
-            .query(&[("statementId", s.id.as_str())])
-            .basic_auth("pokeco", Some("tests"))
-            .header("X-Experience-API-Version", "1.0.3")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let stored = peer.held(&s.id).await.remove(0);
         let sent = serde_json::to_value(s).unwrap();
         for field in ["actor", "verb", "object", "context"] {
             assert_eq!(stored[field], sent[field], "{} {field}", s.id);
@@ -219,4 +210,79 @@ async fn every_statement_is_accepted_by_the_strict_lrs() {
         200,
         "the same statements again: no conflict"
     );
+}
+
+/// A value a field of an event may hold in a broken or hostile log.
+fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        "\\PC{0,40}".prop_map(Value::from),
+        // A JSON object as a string, cut as the LMS cuts request payloads.
+        (0usize..60).prop_map(|n| Value::from(
+            r#"{"id": "i4x://ORG/COURSE/problem/x", "new": 3, "old": 2, "page": "https://x/y"}"#
+                .chars()
+                .take(n)
+                .collect::<String>()
+        )),
+        Just(Value::from(
+            "/courses/course-v1:ORG+COURSE+RUN/courseware/a/b/"
+        )),
+        Just(Value::from("2016-11-07T09:20:11.734000+00:00")),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            proptest::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Any sample with any of its fields (top level or in its context) replaced by anything:
+    /// the parser and the profile never panic, the same event gives the same bytes, and a
+    /// statement always has an id, an object id and a timestamp.
+    #[test]
+    fn broken_events_never_panic_and_statements_stay_whole(
+        pick in 0usize..58,
+        field in proptest::sample::select(vec![
+            "event_type", "name", "event", "data", "time", "timestamp", "context", "page",
+            "event_source", "context.course_id", "context.user_id", "context.path",
+            "context.module", "context.org_id",
+        ]),
+        value in any_value(),
+    ) {
+        let entry = &index()[pick];
+        let file = entry["file"].as_str().unwrap();
+        let mut raw: Value =
+            serde_json::from_slice(&test_data(&format!("edx-events/legacy/{file}"))).unwrap();
+        match field.split_once('.') {
+            Some((outer, inner)) => {
+                if let Some(obj) = raw.get_mut(outer).and_then(Value::as_object_mut) {
+                    obj.insert(inner.to_owned(), value);
+                }
+            }
+            None => {
+                raw[field] = value;
+            }
+        }
+        if let Ok(event) = EdxEvent::from_value(&raw) {
+            let first = profile().translate(&event, &Fixtures);
+            let again = profile().translate(&event, &Fixtures);
+            proptest::prop_assert_eq!(&first, &again);
+            if let Ok(s) = first {
+                proptest::prop_assert_eq!(s.id.len(), 36);
+                proptest::prop_assert!(!s.object.id.is_empty());
+                proptest::prop_assert!(s.timestamp.len() >= 20);
+                proptest::prop_assert!(serde_json::to_vec(&s).is_ok());
+            }
+        }
+    }
 }

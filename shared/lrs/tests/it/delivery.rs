@@ -48,27 +48,9 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-/// Every copy of the statement `id` that the LRS holds. GET `?statementId=` answers the bare
-/// statement or 404 on the strict LRS; Ralph wraps it in a StatementResult, empty when unknown.
+/// Every copy of the statement `id` that the LRS holds.
 pub async fn held(lrs: &LrsPeer, id: &str) -> Vec<Value> {
-    let answer = http()
-        .get(format!("{}/statements", lrs.url))
-        .query(&[("statementId", id)])
-        .basic_auth(&lrs.username, Some(&lrs.password))
-        .header("X-Experience-API-Version", "1.0.3")
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status().as_u16();
-    let body: Value = match status {
-        200 => answer.json().await.unwrap(),
-        404 => return Vec::new(),
-        _ => panic!("GET {id}: {status} {}", answer.text().await.unwrap()),
-    };
-    match body.get("statements") {
-        Some(Value::Array(statements)) => statements.clone(),
-        _ => vec![body],
-    }
+    lrs.held(id).await
 }
 
 /// Panics unless the LRS holds exactly one copy of `s`, with its content.
