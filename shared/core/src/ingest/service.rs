@@ -13,7 +13,7 @@ use crate::catalog::{CourseId, LangMap};
 use crate::pipeline::{EcoSub, EdxUserId, PipelineStore, Tracked, TrackedCourses};
 use crate::queue::{pack, QueueError, StatementQueue};
 use crate::store::{CatalogStore, StoreError};
-use crate::xapi::{EcoProfile, EdxEvent, Lookups, Skip, Statement};
+use crate::xapi::{EcoProfile, EdxEvent, Lookups, Profile, Skip, Statement};
 
 /// The most rejected lines an answer lists one by one (all are counted).
 pub const MAX_REJECTED_LISTED: usize = 100;
@@ -135,7 +135,7 @@ pub struct IngestService {
     catalog: Arc<dyn CatalogStore>,
     pipeline: Arc<dyn PipelineStore>,
     queue: Arc<dyn StatementQueue>,
-    profile: EcoProfile,
+    profile: Arc<dyn Profile>,
     tracked_setting: BTreeSet<Tracked>,
 }
 
@@ -151,7 +151,7 @@ impl IngestService {
             catalog,
             pipeline,
             queue,
-            profile,
+            profile: Arc::new(profile),
             tracked_setting,
         }
     }
@@ -218,9 +218,16 @@ impl IngestService {
         let mut statements = Vec::with_capacity(events.len());
         let mut seen = HashSet::with_capacity(events.len());
         for event in &events {
-            match self.profile.translate(event, &lookups) {
-                Ok(s) if seen.insert(s.id.clone()) => statements.push(s),
-                Ok(_) => report.duplicates += 1,
+            match self.profile.statements(event, &lookups) {
+                Ok(made) => {
+                    for s in made {
+                        if seen.insert(s.id.clone()) {
+                            statements.push(s);
+                        } else {
+                            report.duplicates += 1;
+                        }
+                    }
+                }
                 Err(why) => report.skipped.count(why),
             }
         }

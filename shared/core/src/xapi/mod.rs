@@ -7,5 +7,21 @@ pub mod event;
 pub mod statement;
 
 pub use eco::{EcoProfile, Lookups, Skip};
+
+/// A profile: what statements an event gives, a pure function of the event and what it looks
+/// up. Ingest holds one as a value, so another profile is a module, not a branch in a handler.
+pub trait Profile: Send + Sync {
+    /// The statements of one event, in order (most events give one).
+    ///
+    /// # Errors
+    /// The [`Skip`] that says why the event gives none.
+    fn statements(&self, event: &EdxEvent, lookups: &dyn Lookups) -> Result<Vec<Statement>, Skip>;
+}
+
+impl Profile for EcoProfile {
+    fn statements(&self, event: &EdxEvent, lookups: &dyn Lookups) -> Result<Vec<Statement>, Skip> {
+        self.translate(event, lookups).map(|s| vec![s])
+    }
+}
 pub use event::{EdxEvent, EventError};
 pub use statement::{Statement, XAPI_VERSION};
