@@ -22,7 +22,8 @@ pub enum Mode {
 /// Where statements go.
 #[derive(Clone)]
 pub struct Destination {
-    /// The xAPI base URL; statements go to `<url>/statements`.
+    /// The xAPI base URL; statements go to `<url>/statements` (to `url` itself for ECO's
+    /// proxy).
     pub url: String,
     pub username: Option<String>,
     pub password: Option<String>,
@@ -80,7 +81,12 @@ impl HttpLrs {
             .pool_max_idle_per_host(1)
             .build()
             .map_err(|e| LrsError::Unavailable(format!("cannot build the HTTP client: {e}")))?;
-        let endpoint = format!("{}/statements", destination.url.trim_end_matches('/'));
+        // ECO's proxy takes statements at its URL as configured, as the old sender posted
+        // them; a standard LRS at its xAPI base's `/statements`.
+        let endpoint = match destination.mode {
+            Mode::EcoProxy => destination.url.clone(),
+            Mode::Batch(_) => format!("{}/statements", destination.url.trim_end_matches('/')),
+        };
         Ok(Self {
             http,
             destination,

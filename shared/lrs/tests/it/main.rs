@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod delivery;
+mod eco_proxy;
 mod faults;
 mod ralph;
 mod strict_lrs;
