@@ -2,6 +2,7 @@
 //! and the operator commands. The binary in main.rs only parses the command line.
 
 pub mod backends;
+pub mod bench;
 pub mod catalog;
 pub mod check;
 pub mod demo;

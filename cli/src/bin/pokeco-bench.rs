@@ -6,7 +6,7 @@
 //! `cargo run --release -p pokeco --bin pokeco-bench -- [--courses 100000] [--page-size 100]`
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
+use pokeco::bench::{cpu_time, free_port, peak_rss_kib, pokeco_exe, Running};
 use pokeco_core::catalog::{Course, OaiSet, Teacher, TeacherId};
 use pokeco_core::oai::{parse_urlencoded, respond, OaiPrefix, OaiSettings, TokenKey};
 use pokeco_core::store::{CatalogStore, RecordQuery};
@@ -134,33 +135,8 @@ async fn load(store: &SqliteStore, courses: usize) -> Result<(), AnyError> {
     Ok(())
 }
 
-/// Kills the server when the benchmark ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> Result<u16, AnyError> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-fn start_server(data: &Path, port: u16, page_size: usize) -> Result<Server, AnyError> {
-    let exe = std::env::current_exe()?;
-    let pokeco = exe.with_file_name("pokeco");
-    if !pokeco.exists() {
-        return Err(format!(
-            "{} not found: build it first (cargo build --release -p pokeco)",
-            pokeco.display()
-        )
-        .into());
-    }
-    let child = Command::new(pokeco)
+fn start_server(data: &Path, port: u16, page_size: usize) -> Result<Running, AnyError> {
+    let child = Command::new(pokeco_exe()?)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(data)
         .env("POKECO_OAI_PAGE_SIZE", page_size.to_string())
@@ -168,24 +144,7 @@ fn start_server(data: &Path, port: u16, page_size: usize) -> Result<Server, AnyE
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()?;
-    Ok(Server(child))
-}
-
-/// Peak resident set size of a process, from /proc (Linux), in KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// CPU time (user + system) a process has used so far, from /proc (Linux). The kernel
-/// reports it in USER_HZ ticks, 100 per second on every mainstream architecture.
-fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
+    Ok(Running(child))
 }
 
 fn token_of(body: &str) -> Option<&str> {
