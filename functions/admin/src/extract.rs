@@ -34,6 +34,12 @@ impl<S: Send + Sync> FromRequest<S> for JsonDoc {
     }
 }
 
+/// A small JSON body read into its type, refused with the shape expected and serde's reason.
+pub(crate) fn typed<T: DeserializeOwned>(doc: Value, expected: &str) -> Result<T, AdminError> {
+    serde_json::from_value(doc)
+        .map_err(|e| AdminError::bad_request("", format!("expected {expected}: {e}")))
+}
+
 /// A CSV document in the body (`text/csv` or `text/plain`), UTF-8, at most [`BODY_LIMIT`]
 /// bytes.
 pub(crate) struct CsvText(pub String);

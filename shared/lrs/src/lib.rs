@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use pokeco_core::config::LrsSettings;
 use pokeco_core::delivery::{Lrs, LrsError};
+use pokeco_core::pipeline::MAX_ANSWER_BYTES;
 use pokeco_core::xapi::{Statement, XAPI_VERSION};
 use reqwest::StatusCode;
 
@@ -59,9 +60,6 @@ impl From<&LrsSettings> for Destination {
         }
     }
 }
-
-/// The most bytes of an LRS's refusal kept with the refused statement.
-const ANSWER_BYTES: usize = 2048;
 
 pub struct HttpLrs {
     http: reqwest::Client,
@@ -119,7 +117,7 @@ impl HttpLrs {
 
 /// What an answer means for delivery.
 fn classify(status: StatusCode, answer: &str, mode: Mode) -> Result<(), LrsError> {
-    let cut = || answer.chars().take(ANSWER_BYTES).collect::<String>();
+    let cut = || answer.chars().take(MAX_ANSWER_BYTES).collect::<String>();
     match status.as_u16() {
         // Stored; or, 409, an id the LRS already holds.
         200 | 204 | 409 if mode != Mode::EcoProxy => Ok(()),

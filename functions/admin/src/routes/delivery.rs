@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Paging;
-use crate::extract::{JsonDoc, PathParam, QueryArgs};
+use crate::extract::{typed, JsonDoc, PathParam, QueryArgs};
 use crate::{AdminError, AdminState};
 
 pub(crate) async fn status(
@@ -62,8 +62,6 @@ pub(crate) async fn redrive(
     State(s): State<Arc<AdminState>>,
     JsonDoc(doc): JsonDoc,
 ) -> Result<Json<Redriven>, AdminError> {
-    let doc: RedriveDoc = serde_json::from_value(doc).map_err(|e| {
-        AdminError::bad_request("", format!("expected {{\"ids\": [...]}} or {{}}: {e}"))
-    })?;
+    let doc: RedriveDoc = typed(doc, r#"{"ids": [...]} or {}"#)?;
     Ok(Json(s.pipeline.redrive(doc.ids.as_deref()).await?))
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Paging;
-use crate::extract::{CsvText, JsonDoc, PathParam, QueryArgs};
+use crate::extract::{typed, CsvText, JsonDoc, PathParam, QueryArgs};
 use crate::{AdminError, AdminState};
 
 pub(crate) async fn list(
@@ -46,9 +46,7 @@ pub(crate) async fn put(
     PathParam(user): PathParam,
     JsonDoc(doc): JsonDoc,
 ) -> Result<Json<Link>, AdminError> {
-    let doc: LinkDoc = serde_json::from_value(doc).map_err(|e| {
-        AdminError::bad_request("", format!("expected {{\"eco_sub\": \"...\"}}: {e}"))
-    })?;
+    let doc: LinkDoc = typed(doc, r#"{"eco_sub": "..."}"#)?;
     Ok(Json(s.pipeline.put_link(&user, &doc.eco_sub).await?))
 }
 

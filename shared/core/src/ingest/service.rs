@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::body::Line;
 use crate::catalog::{CourseId, LangMap};
-use crate::pipeline::{EcoSub, EdxUserId, PipelineStore, Tracked, TrackedCourses};
+use crate::pipeline::{EdxUserId, PipelineStore, Tracked, TrackedCourses};
 use crate::queue::{pack, QueueError, StatementQueue};
 use crate::store::{CatalogStore, StoreError};
 use crate::xapi::{EcoProfile, EdxEvent, Lookups, Profile, Skip, Statement};
@@ -54,14 +54,14 @@ impl Skipped {
         } += 1;
     }
 
-    pub fn total(&self) -> u64 {
-        self.no_course
-            + self.course_not_tracked
-            + self.user_not_linked
-            + self.no_rule
-            + self.no_object_id
-            + self.bad_time
-            + self.too_large
+    fn add(&mut self, o: &Skipped) {
+        self.no_course += o.no_course;
+        self.course_not_tracked += o.course_not_tracked;
+        self.user_not_linked += o.user_not_linked;
+        self.no_rule += o.no_rule;
+        self.no_object_id += o.no_object_id;
+        self.bad_time += o.bad_time;
+        self.too_large += o.too_large;
     }
 }
 
@@ -93,14 +93,7 @@ impl IngestReport {
         self.events += other.events;
         self.enqueued += other.enqueued;
         self.duplicates += other.duplicates;
-        let (s, o) = (&mut self.skipped, other.skipped);
-        s.no_course += o.no_course;
-        s.course_not_tracked += o.course_not_tracked;
-        s.user_not_linked += o.user_not_linked;
-        s.no_rule += o.no_rule;
-        s.no_object_id += o.no_object_id;
-        s.bad_time += o.bad_time;
-        s.too_large += o.too_large;
+        self.skipped.add(&other.skipped);
         self.rejected += other.rejected;
         let room = MAX_REJECTED_LISTED.saturating_sub(self.rejected_lines.len());
         self.rejected_lines
@@ -110,14 +103,14 @@ impl IngestReport {
 
 /// What the profile reads, fetched once per request.
 struct Prefetched {
-    links: HashMap<EdxUserId, EcoSub>,
+    /// ECO sub by edX user id, as the events write it.
+    links: HashMap<String, String>,
     courses: HashMap<CourseId, (LangMap, LangMap)>,
 }
 
 impl Lookups for Prefetched {
     fn eco_user(&self, edx_user_id: &str) -> Option<String> {
-        let user: EdxUserId = edx_user_id.parse().ok()?;
-        self.links.get(&user).map(|s| s.as_str().to_owned())
+        self.links.get(edx_user_id).cloned()
     }
 
     fn course(&self, id: &CourseId) -> Option<(LangMap, LangMap)> {
@@ -240,19 +233,19 @@ impl IngestService {
             .filter_map(|e| e.user_id.as_deref()?.parse().ok())
             .collect();
         let users: Vec<EdxUserId> = users.into_iter().collect();
-        let links = if users.is_empty() {
+        let links: HashMap<String, String> = if users.is_empty() {
             HashMap::new()
         } else {
-            self.pipeline.eco_users(&users).await?
+            self.pipeline
+                .eco_users(&users)
+                .await?
+                .into_iter()
+                .map(|(user, sub)| (user.into(), sub.into()))
+                .collect()
         };
         let linked_courses: BTreeSet<CourseId> = events
             .iter()
-            .filter(|e| {
-                e.user_id
-                    .as_deref()
-                    .and_then(|u| u.parse::<EdxUserId>().ok())
-                    .is_some_and(|u| links.contains_key(&u))
-            })
+            .filter(|e| e.user_id.as_ref().is_some_and(|u| links.contains_key(u)))
             .filter_map(|e| e.course_id.as_deref()?.parse().ok())
             .collect();
         let mut courses = HashMap::with_capacity(linked_courses.len());

@@ -3,6 +3,7 @@
 //! statements an LRS refused (list, show, drop, redrive).
 
 use std::collections::BTreeSet;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -11,6 +12,7 @@ use super::{
     parse_links_csv, CsvProblem, EcoSub, EdxUserId, FailedPage, FailedStatement, Link, LinkPage,
     PipelineStore, Tracked, MAX_PAGE,
 };
+use crate::catalog::ids::Invalid;
 use crate::queue::{Depth, QueueError, StatementQueue};
 use crate::store::StoreError;
 use crate::sync::{redrive, Redriven, SyncError};
@@ -84,10 +86,11 @@ pub struct PipelineService {
     tracked_setting: BTreeSet<Tracked>,
 }
 
-fn user_id(s: &str) -> Result<EdxUserId> {
+/// A value the caller sent, or `Invalid` with the parser's sentence.
+fn parsed<T: FromStr<Err = Invalid>>(s: &str) -> Result<T> {
     s.trim()
         .parse()
-        .map_err(|e: crate::catalog::ids::Invalid| PipelineError::Invalid(e.0))
+        .map_err(|e: Invalid| PipelineError::Invalid(e.0))
 }
 
 fn page_limit(limit: Option<usize>) -> Result<usize> {
@@ -133,7 +136,7 @@ impl PipelineService {
     /// `Invalid` for an id that is not one; `Store`.
     pub async fn put_link(&self, user: &str, sub: &str) -> Result<Link> {
         let link = Link {
-            edx_user_id: user_id(user)?,
+            edx_user_id: parsed(user)?,
             eco_sub: EcoSub::parse_lenient(sub).map_err(|e| PipelineError::Invalid(e.0))?,
         };
         self.store.put_links(std::slice::from_ref(&link)).await?;
@@ -143,7 +146,7 @@ impl PipelineService {
     /// # Errors
     /// `NotFound` for a user with no link; `Invalid`; `Store`.
     pub async fn get_link(&self, user: &str) -> Result<Link> {
-        let user = user_id(user)?;
+        let user = parsed(user)?;
         let mut found = self.store.eco_users(std::slice::from_ref(&user)).await?;
         match found.remove(&user) {
             Some(eco_sub) => Ok(Link {
@@ -159,7 +162,7 @@ impl PipelineService {
     /// # Errors
     /// `NotFound` for a user with no link; `Invalid`; `Store`.
     pub async fn delete_link(&self, user: &str) -> Result<()> {
-        let user = user_id(user)?;
+        let user = parsed(user)?;
         self.store.delete_link(&user).await.map_err(|e| match e {
             StoreError::NotFound => {
                 PipelineError::NotFound(format!("edX user {user} is not linked"))
@@ -171,7 +174,7 @@ impl PipelineService {
     /// # Errors
     /// `Invalid` for a bad cursor or limit; `Store`.
     pub async fn list_links(&self, after: Option<&str>, limit: Option<usize>) -> Result<LinkPage> {
-        let after = after.map(user_id).transpose()?;
+        let after = after.map(parsed::<EdxUserId>).transpose()?;
         Ok(self
             .store
             .page_links(after.as_ref(), page_limit(limit)?)
@@ -192,9 +195,7 @@ impl PipelineService {
     /// # Errors
     /// `Invalid` for a value that is neither a course id nor `*`; `Store`.
     pub async fn track(&self, course: &str) -> Result<Tracked> {
-        let tracked: Tracked = course
-            .parse()
-            .map_err(|e: crate::catalog::ids::Invalid| PipelineError::Invalid(e.0))?;
+        let tracked: Tracked = parsed(course)?;
         self.store.track(&tracked).await?;
         Ok(tracked)
     }
@@ -202,9 +203,7 @@ impl PipelineService {
     /// # Errors
     /// `Conflict` for a course only the setting tracks; `NotFound`; `Invalid`; `Store`.
     pub async fn untrack(&self, course: &str) -> Result<()> {
-        let tracked: Tracked = course
-            .parse()
-            .map_err(|e: crate::catalog::ids::Invalid| PipelineError::Invalid(e.0))?;
+        let tracked: Tracked = parsed(course)?;
         match self.store.untrack(&tracked).await {
             Ok(()) => Ok(()),
             Err(StoreError::NotFound) if self.tracked_setting.contains(&tracked) => {
