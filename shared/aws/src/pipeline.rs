@@ -101,8 +101,7 @@ impl FailedItem {
                 id.len()
             )));
         }
-        let statement = serde_json::to_string(&refused.statement)
-            .map_err(|e| StoreError::Corrupt(format!("cannot encode statement {id}: {e}")))?;
+        let statement = refused.statement.json().to_owned();
         Ok(FailedItem {
             pk: keys::failed_pk(id),
             sk: keys::FAILED_SK.to_owned(),
@@ -515,9 +514,10 @@ mod tests {
     #[test]
     fn a_statement_id_that_cannot_be_a_key_is_refused() {
         let mut f = refused(0);
-        f.statement.id = "x".repeat(keys::MAX_STATEMENT_ID_BYTES + 1);
+        let with_id = |id: String| Statement::from_value(&serde_json::json!({ "id": id })).unwrap();
+        f.statement = with_id("x".repeat(keys::MAX_STATEMENT_ID_BYTES + 1));
         assert!(matches!(failed_item(&f), Err(StoreError::Rejected(_))));
-        f.statement.id = String::new();
+        f.statement = with_id(String::new());
         assert!(matches!(failed_item(&f), Err(StoreError::Rejected(_))));
         assert!(failed_key("").is_none());
         assert!(failed_key(&"x".repeat(keys::MAX_STATEMENT_ID_BYTES)).is_some());

@@ -10,6 +10,7 @@ pub mod contract;
 pub mod datestamp;
 pub mod delivery;
 pub mod ingest;
+pub mod json;
 pub mod oai;
 pub mod order;
 pub mod pipeline;

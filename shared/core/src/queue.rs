@@ -106,12 +106,9 @@ pub fn pack(statements: &[Statement]) -> Packed {
     let mut packed = Packed::default();
     let mut current = String::from("[");
     for statement in statements {
-        let Ok(json) = serde_json::to_string(statement) else {
-            packed.too_large.push(statement.id.clone());
-            continue;
-        };
+        let json = statement.json();
         if json.len() + 2 > MAX_MESSAGE_BYTES {
-            packed.too_large.push(statement.id.clone());
+            packed.too_large.push(statement.id().to_owned());
             continue;
         }
         if current.len() + json.len() + 1 > MAX_MESSAGE_BYTES {
@@ -123,7 +120,7 @@ pub fn pack(statements: &[Statement]) -> Packed {
         if current.len() > 1 {
             current.push(',');
         }
-        current.push_str(&json);
+        current.push_str(json);
     }
     if current.len() > 1 {
         current.push(']');
@@ -183,7 +180,7 @@ mod tests {
             statement(2, MAX_MESSAGE_BYTES),
             statement(3, 10),
         ]);
-        assert_eq!(packed.too_large, [statement(2, 0).id]);
+        assert_eq!(packed.too_large, [statement(2, 0).id().to_owned()]);
         let back = unpack(&packed.bodies[0]).unwrap();
         assert_eq!(back, [statement(1, 10), statement(3, 10)]);
         assert!(matches!(unpack("not json"), Err(QueueError::Corrupt(_))));

@@ -110,7 +110,7 @@ impl SyncService {
                 match unpack(&message.body) {
                     Ok(batch) => {
                         for s in batch {
-                            if seen.insert(s.id.clone()) {
+                            if seen.insert(s.id().to_owned()) {
                                 statements.push(s);
                             } else {
                                 report.duplicates += 1;

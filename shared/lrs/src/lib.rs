@@ -145,15 +145,12 @@ fn classify(status: StatusCode, answer: &str, mode: Mode) -> Result<(), LrsError
 #[async_trait]
 impl Lrs for HttpLrs {
     async fn post(&self, statements: &[Statement]) -> Result<(), LrsError> {
-        let body = match self.destination.mode {
-            Mode::EcoProxy if statements.len() == 1 => serde_json::to_vec(&statements[0]),
-            _ => serde_json::to_vec(statements),
-        }
-        .map_err(|e| LrsError::Refused {
-            status: 0,
-            answer: format!("statement not serializable: {e}"),
-        })?;
-        let (status, answer) = self.send(body).await?;
+        // The statements' own text, as the profile wrote it: nothing is encoded again.
+        let body = match (self.destination.mode, statements) {
+            (Mode::EcoProxy, [one]) => one.json().to_owned(),
+            _ => Statement::array(statements),
+        };
+        let (status, answer) = self.send(body.into_bytes()).await?;
         classify(status, &answer, self.destination.mode)
     }
 

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pokeco_core::catalog::{CourseId, LangMap};
+use pokeco_core::catalog::CourseId;
 use pokeco_core::oai::OaiPrefix;
-use pokeco_core::xapi::{EcoProfile, EdxEvent, Lookups, Statement};
+use pokeco_core::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups, Statement};
 use pokeco_e2e::fault_proxy::{Fault, FaultProxy};
 use pokeco_e2e::server::{TestServer, ADMIN_TOKEN, INGEST_TOKEN, LMS_URL};
 use pokeco_testkit::events::legacy_events;
@@ -60,19 +60,19 @@ impl Learners {
             .iter()
             .filter_map(|e| EdxEvent::from_value(e).ok())
             .filter_map(|e| profile.translate(&e, self).ok())
-            .map(|s| (s.id.clone(), s))
+            .map(|s| (s.id().to_owned(), s))
             .collect()
     }
 }
 
 impl Lookups for Learners {
-    fn eco_user(&self, edx_user_id: &str) -> Option<String> {
+    fn eco_user(&self, edx_user_id: &str) -> Option<&str> {
         self.links
             .iter()
             .find(|(u, _)| *u == edx_user_id)
-            .map(|(_, s)| s.clone())
+            .map(|(_, s)| s.as_str())
     }
-    fn course(&self, _: &CourseId) -> Option<(LangMap, LangMap)> {
+    fn course(&self, _: &CourseId) -> Option<&CourseNames> {
         None
     }
     fn block(&self, _: &CourseId, _: &str) -> Option<String> {
@@ -270,13 +270,13 @@ async fn a_refused_statement_is_parked_and_the_others_land() {
     let mut statements: Vec<Statement> = learners.expected().into_values().collect();
     // A statement an older release queued: its extension key is not an IRI, which the
     // strict LRS refuses (400).
-    let mut old = statements[0].clone();
-    old.id = "00000000-0000-5000-8000-0000000000aa".to_owned();
-    let extensions = std::mem::take(&mut old.context.extensions);
-    old.context.extensions = extensions
-        .into_values()
-        .map(|v| ("time_with_millis".to_owned(), v))
-        .collect();
+    let mut old = statements[0].to_value();
+    old["id"] = json!("00000000-0000-5000-8000-0000000000aa");
+    let extensions = old["context"]["extensions"].take();
+    old["context"]["extensions"] = json!({
+        "time_with_millis": extensions.as_object().unwrap().values().next().unwrap()
+    });
+    let old = Statement::from_value(&old).unwrap();
     statements.insert(3, old.clone());
     let queue = pokeco_local::SqliteQueue::open(
         &server.data_dir().join(pokeco::serve::QUEUE_FILE),
@@ -289,7 +289,7 @@ async fn a_refused_statement_is_parked_and_the_others_land() {
     let failed = admin_get(&server, "/admin/failed").await;
     let failed = failed["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{failed:?}");
-    assert_eq!(failed[0]["statement"]["id"], old.id);
+    assert_eq!(failed[0]["statement"]["id"], old.id());
     assert_eq!(failed[0]["status"], 400);
     assert!(
         failed[0]["answer"]
@@ -304,7 +304,7 @@ async fn a_refused_statement_is_parked_and_the_others_land() {
     let redriven = http()
         .post(format!("{}/admin/failed/redrive", server.base_url()))
         .bearer_auth(ADMIN_TOKEN)
-        .json(&json!({"ids": [old.id]}))
+        .json(&json!({"ids": [old.id()]}))
         .send()
         .await
         .unwrap();

@@ -199,7 +199,7 @@ async fn refused_statements_are_shown_dropped_and_redriven() {
         list.body["failed"][0]["answer"],
         "{\"message\": \"bad verb\"}"
     );
-    let id = statement(1, 0).id;
+    let id = statement(1, 0).id().to_owned();
     let one = call(&app, Method::GET, &format!("/admin/failed/{id}"), None).await;
     assert_eq!(one.body["statement"]["id"], id);
 
@@ -212,7 +212,7 @@ async fn refused_statements_are_shown_dropped_and_redriven() {
         404
     );
 
-    let two = statement(2, 0).id;
+    let two = statement(2, 0).id().to_owned();
     let redriven = call(
         &app,
         Method::POST,

@@ -162,7 +162,7 @@ async fn statement_ids(s: &Setup) -> BTreeSet<String> {
     queued(s.queue.as_ref())
         .await
         .into_iter()
-        .map(|st| st.id)
+        .map(|st| st.id().to_owned())
         .collect()
 }
 

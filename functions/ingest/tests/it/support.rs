@@ -8,14 +8,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use pokeco_core::catalog::{CourseId, LangMap};
+use pokeco_core::catalog::CourseId;
 use pokeco_core::ingest::IngestService;
 use pokeco_core::oai::OaiPrefix;
 use pokeco_core::pipeline::{Link, PipelineStore, Tracked};
 use pokeco_core::queue::{unpack, StatementQueue};
 use pokeco_core::secret::BearerToken;
 use pokeco_core::store::CatalogStore;
-use pokeco_core::xapi::{EcoProfile, EdxEvent, Lookups, Statement};
+use pokeco_core::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups, Statement};
 use pokeco_ingest::{router, IngestState};
 use pokeco_local::{SqliteQueue, SqliteStore};
 use pokeco_testkit::events::{legacy_events, LINKS};
@@ -138,10 +138,10 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 pub fn expected() -> BTreeMap<String, Statement> {
     struct Linked(HashMap<&'static str, &'static str>);
     impl Lookups for Linked {
-        fn eco_user(&self, u: &str) -> Option<String> {
-            self.0.get(u).map(|s| (*s).to_owned())
+        fn eco_user(&self, u: &str) -> Option<&str> {
+            self.0.get(u).copied()
         }
-        fn course(&self, _: &CourseId) -> Option<(LangMap, LangMap)> {
+        fn course(&self, _: &CourseId) -> Option<&CourseNames> {
             None
         }
         fn block(&self, _: &CourseId, _: &str) -> Option<String> {
@@ -153,6 +153,11 @@ pub fn expected() -> BTreeMap<String, Statement> {
         .iter()
         .filter_map(|e| EdxEvent::from_value(e).ok())
         .filter_map(|e| profile().translate(&e, &lookups).ok())
-        .map(|s| (s.id.clone(), s))
+        .map(|s| (s.id().to_owned(), s))
         .collect()
+}
+
+/// A statement's course activity (its first parent).
+pub fn parent(st: &Statement) -> serde_json::Value {
+    st.to_value()["context"]["contextActivities"]["parent"][0].take()
 }

@@ -171,6 +171,10 @@ pub fn read_body(
 /// The events of one line of a log: one, or several when a shipper concatenated objects
 /// (Fluent Bit's `json_stream`); what follows a malformed object is lost with it.
 pub fn line_events(line: &[u8]) -> Vec<Result<EdxEvent, LineError>> {
+    // The common line, one event of the LMS, is read without building its JSON tree.
+    if let Some(event) = EdxEvent::read(line) {
+        return vec![Ok(event)];
+    }
     let mut events = Vec::with_capacity(1);
     for value in serde_json::Deserializer::from_slice(line).into_iter::<Value>() {
         match value {

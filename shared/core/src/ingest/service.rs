@@ -9,11 +9,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::body::Line;
-use crate::catalog::{CourseId, LangMap};
+use crate::catalog::CourseId;
 use crate::pipeline::{EdxUserId, PipelineStore, Tracked, TrackedCourses};
 use crate::queue::{pack, QueueError, StatementQueue};
 use crate::store::{CatalogStore, StoreError};
-use crate::xapi::{EcoProfile, EdxEvent, Lookups, Profile, Skip, Statement};
+use crate::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups, Profile, Skip, Statement};
 
 /// The most rejected lines an answer lists one by one (all are counted).
 pub const MAX_REJECTED_LISTED: usize = 100;
@@ -105,16 +105,16 @@ impl IngestReport {
 struct Prefetched {
     /// ECO sub by edX user id, as the events write it.
     links: HashMap<String, String>,
-    courses: HashMap<CourseId, (LangMap, LangMap)>,
+    courses: HashMap<CourseId, CourseNames>,
 }
 
 impl Lookups for Prefetched {
-    fn eco_user(&self, edx_user_id: &str) -> Option<String> {
-        self.links.get(edx_user_id).cloned()
+    fn eco_user(&self, edx_user_id: &str) -> Option<&str> {
+        self.links.get(edx_user_id).map(String::as_str)
     }
 
-    fn course(&self, id: &CourseId) -> Option<(LangMap, LangMap)> {
-        self.courses.get(id).cloned()
+    fn course(&self, id: &CourseId) -> Option<&CourseNames> {
+        self.courses.get(id)
     }
 
     fn block(&self, _course: &CourseId, _url_name: &str) -> Option<String> {
@@ -214,7 +214,7 @@ impl IngestService {
             match self.profile.statements(event, &lookups) {
                 Ok(made) => {
                     for s in made {
-                        if seen.insert(s.id.clone()) {
+                        if seen.insert(s.id().to_owned()) {
                             statements.push(s);
                         } else {
                             report.duplicates += 1;
@@ -252,7 +252,11 @@ impl IngestService {
         for id in linked_courses {
             if let Some(record) = self.catalog.get_course(&id).await? {
                 let course = record.course;
-                courses.insert(id, (course.title, course.description));
+                let names = CourseNames {
+                    title: course.title,
+                    description: course.description,
+                };
+                courses.insert(id, names);
             }
         }
         Ok(Prefetched { links, courses })

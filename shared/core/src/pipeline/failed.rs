@@ -33,7 +33,7 @@ impl FailedStatement {
     }
 
     pub fn id(&self) -> &str {
-        &self.statement.id
+        self.statement.id()
     }
 }
 

@@ -13,11 +13,9 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 
 use super::event::EdxEvent;
-use super::statement::{
-    en_us, Account, Activity, Actor, Context, ContextActivities, LanguageMap, Statement, Verb,
-    XAPI_VERSION,
-};
+use super::statement::{Statement, XAPI_VERSION};
 use crate::catalog::{CourseId, LangMap};
+use crate::json::write;
 use crate::oai::OaiPrefix;
 
 /// The extension that carries the event's time as the LMS wrote it (with its fraction of a
@@ -91,12 +89,19 @@ impl EcoVerb {
     }
 }
 
+/// What statements name a course by: its catalog title and short description.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CourseNames {
+    pub title: LangMap,
+    pub description: LangMap,
+}
+
 /// What the profile reads from the store instead of the LMS's database.
 pub trait Lookups {
     /// The ECO user (OpenID `sub`) linked to an edX user id.
-    fn eco_user(&self, edx_user_id: &str) -> Option<String>;
+    fn eco_user(&self, edx_user_id: &str) -> Option<&str>;
     /// The course's title and short description, from the catalog.
-    fn course(&self, id: &CourseId) -> Option<(LangMap, LangMap)>;
+    fn course(&self, id: &CourseId) -> Option<&CourseNames>;
     /// The usage key of the block with this url_name in the course's structure.
     fn block(&self, course: &CourseId, url_name: &str) -> Option<String>;
 }
@@ -127,12 +132,12 @@ pub struct EcoProfile {
     pub lms_url: String,
 }
 
-/// One rule's result: the verb, and the object's type, id and name.
+/// One rule's result: the verb, and the object's type, id and `en-US` name.
 struct Matched {
     verb: EcoVerb,
     activity_type: &'static str,
     id: Option<String>,
-    name: LanguageMap,
+    name: Option<String>,
 }
 
 /// `COURSE_ID_PATTERN` of the LMS of the time.
@@ -196,11 +201,6 @@ fn before<'a>(s: &'a str, keyword: &str) -> &'a str {
     s.find(keyword).map_or(s, |at| &s[..at])
 }
 
-/// A name map, empty when there is no name (the definition then has none).
-fn named(name: Option<String>) -> LanguageMap {
-    name.map(en_us).unwrap_or_default()
-}
-
 impl EcoProfile {
     /// An LMS path as an absolute URL: joined to the LMS URL with one slash, or kept when it
     /// is already absolute.
@@ -246,27 +246,34 @@ impl EcoProfile {
     }
 
     /// The first rule that matches, in the old order.
-    fn rule(&self, e: &EdxEvent, course: &CourseId, lookups: &dyn Lookups) -> Option<Matched> {
+    fn rule(
+        &self,
+        e: &EdxEvent,
+        course: &CourseId,
+        course_activity: &str,
+        lookups: &dyn Lookups,
+    ) -> Option<Matched> {
         let p = &*PATTERNS;
         let t = e.event_type.as_str();
+        // Every URL rule is anchored at `/courses/`: other event types skip their regexes.
+        let url = t.starts_with("/courses/");
         let server = e.source.as_deref() == Some("server");
         let browser = e.source.as_deref() == Some("browser");
-        let course_activity = self.prefix.identifier(course.as_str());
-        let m = |verb, activity_type, id: Option<String>, name: LanguageMap| Matched {
+        let m = |verb, activity_type, id: Option<String>, name: Option<String>| Matched {
             verb,
             activity_type,
             id,
             name,
         };
         let path_id = || self.lms_id(e.path.as_deref());
-        Some(if p.course_page.is_match(t) {
+        Some(if url && p.course_page.is_match(t) {
             m(
                 EcoVerb::Access,
                 COURSE,
-                Some(course_activity.clone()),
-                en_us(course_activity),
+                Some(course_activity.to_owned()),
+                Some(course_activity.to_owned()),
             )
-        } else if p.courseware.is_match(t) {
+        } else if url && p.courseware.is_match(t) {
             let module = second_to_last(t).filter(|m| *m != "courseware");
             let category = if t.ends_with('/') {
                 "sequential"
@@ -274,53 +281,53 @@ impl EcoProfile {
                 "chapter"
             };
             let id = module.and_then(|n| Self::usage_key(lookups, course, n, category));
-            m(
-                EcoVerb::Access,
-                MODULE,
-                id,
-                named(module.map(str::to_owned)),
-            )
+            m(EcoVerb::Access, MODULE, id, module.map(str::to_owned))
         } else if matches!(t, "seq_goto" | "seq_next" | "seq_prev") {
             let (sequence, new) = (e.field("id"), e.field("new"));
             let id = sequence.zip(new.clone()).map(|(s, n)| format!("{s}#{n}"));
             let page = e.page.as_deref().and_then(second_to_last);
             let name = page.zip(new).map(|(p, n)| format!("{p}_{n}"));
-            m(EcoVerb::Access, MODULE, id, named(name))
+            m(EcoVerb::Access, MODULE, id, name)
         } else if t == "edx.course.enrollment.activated" && server {
             m(
                 EcoVerb::Registered,
                 COURSE,
-                Some(course_activity),
-                LanguageMap::new(),
+                Some(course_activity.to_owned()),
+                None,
             )
         } else if t == "edx.course.enrollment.deactivated" && server {
             m(
                 EcoVerb::Exited,
                 COURSE,
-                Some(course_activity),
-                LanguageMap::new(),
+                Some(course_activity.to_owned()),
+                None,
             )
-        } else if let Some(verb) = (p.wiki_create.is_match(t).then_some(EcoVerb::Create))
-            .or_else(|| p.wiki_edit.is_match(t).then_some(EcoVerb::Update))
+        } else if let Some(verb) = ((url && p.wiki_create.is_match(t)).then_some(EcoVerb::Create))
+            .or_else(|| (url && p.wiki_edit.is_match(t)).then_some(EcoVerb::Update))
         {
             let title = e.payload.as_ref().and_then(|p| {
-                p.get("POST")?
+                p.value("POST")?
                     .get("title")?
                     .get(0)?
                     .as_str()
                     .map(str::to_owned)
             });
-            m(verb, WIKI, path_id(), named(title))
-        } else if p.wiki_page.is_match(t) || p.wiki.is_match(t) {
-            m(EcoVerb::Access, WIKI, path_id(), named(e.path.clone()))
+            m(verb, WIKI, path_id(), title)
+        } else if url && (p.wiki_page.is_match(t) || p.wiki.is_match(t)) {
+            m(EcoVerb::Access, WIKI, path_id(), e.path.clone())
         } else if t.ends_with("problem_get") && server {
-            m(EcoVerb::Access, QUESTION, Self::block_id(Some(t)), en_us(t))
+            m(
+                EcoVerb::Access,
+                QUESTION,
+                Self::block_id(Some(t)),
+                Some(t.to_owned()),
+            )
         } else if t == "problem_check" && server {
             m(
                 EcoVerb::Answered,
                 QUESTION,
                 e.field("problem_id"),
-                named(e.module_name.clone()),
+                e.module_name.clone(),
             )
         } else if (t == "load_video" || t == "play_video") && browser {
             let verb = if t == "load_video" {
@@ -332,9 +339,9 @@ impl EcoProfile {
             let id = video
                 .as_deref()
                 .and_then(|v| Self::usage_key(lookups, course, v, "video"));
-            m(verb, VIDEO, id, named(video))
+            m(verb, VIDEO, id, video)
         } else if t == "edx.forum.thread.created" {
-            let title = e.payload.as_ref().and_then(|p| match p.get("title")? {
+            let title = e.payload.as_ref().and_then(|p| match p.value("title")? {
                 serde_json::Value::Array(list) => list.first()?.as_str().map(str::to_owned),
                 other => other.as_str().map(str::to_owned),
             });
@@ -342,40 +349,40 @@ impl EcoProfile {
                 EcoVerb::Author,
                 THREAD,
                 path_id(),
-                named(title.filter(|t| !t.is_empty())),
+                title.filter(|t| !t.is_empty()),
             )
         } else if t == "edx.forum.response.created" {
-            m(
-                EcoVerb::Commented,
-                MESSAGE,
-                path_id(),
-                named(e.referer.clone()),
-            )
-        } else if p.like.is_match(t) {
+            m(EcoVerb::Commented, MESSAGE, path_id(), e.referer.clone())
+        } else if url && p.like.is_match(t) {
             m(
                 EcoVerb::Like,
                 MESSAGE,
                 path_id(),
-                en_us(before(t, "upvote")),
+                Some(before(t, "upvote").to_owned()),
             )
-        } else if p.forum_read.is_match(t) {
-            m(EcoVerb::Read, MESSAGE, path_id(), en_us(t))
-        } else if p.forum.is_match(t) {
-            m(EcoVerb::Access, DISCUSSION, path_id(), en_us(t))
+        } else if url && p.forum_read.is_match(t) {
+            m(EcoVerb::Read, MESSAGE, path_id(), Some(t.to_owned()))
+        } else if url && p.forum.is_match(t) {
+            m(EcoVerb::Access, DISCUSSION, path_id(), Some(t.to_owned()))
         } else {
-            let (verb, keyword) = if p.peer_access.is_match(t) {
+            let (verb, keyword) = if url && p.peer_access.is_match(t) {
                 (EcoVerb::Access, "render_peer_assessment")
-            } else if p.peer_submit.is_match(t) {
+            } else if url && p.peer_submit.is_match(t) {
                 (EcoVerb::Submit, "submit")
-            } else if p.peer_feedback.is_match(t) {
+            } else if url && p.peer_feedback.is_match(t) {
                 (EcoVerb::Submit, "peer_assess")
-            } else if p.self_feedback.is_match(t) {
+            } else if url && p.self_feedback.is_match(t) {
                 (EcoVerb::Submit, "self_assess")
             } else {
                 return None;
             };
             let id = Self::block_id(e.path.as_deref());
-            m(verb, PEER_ASSESSMENT, id, en_us(before(t, keyword)))
+            m(
+                verb,
+                PEER_ASSESSMENT,
+                id,
+                Some(before(t, keyword).to_owned()),
+            )
         })
     }
 
@@ -395,66 +402,120 @@ impl EcoProfile {
             .and_then(|u| lookups.eco_user(u))
             .ok_or(Skip::NotLinked)?;
         let timestamp = timestamp(&e.time).ok_or(Skip::BadTime)?;
-        let matched = self.rule(e, &course, lookups).ok_or(Skip::NoRule)?;
-        let object_id = matched.id.ok_or(Skip::NoObjectId)?;
-
         let course_activity = self.prefix.identifier(course.as_str());
-        let (title, description) = lookups.course(&course).unwrap_or_default();
-        let title = language_map(title);
-        let mut name = matched.name;
-        if name.is_empty() && object_id == course_activity {
-            name = title.clone();
-        }
-        let mut parent = Activity::new(
-            course_activity.clone(),
-            COURSE,
-            if title.is_empty() {
-                en_us(course_activity.clone())
-            } else {
-                title
-            },
-        );
-        parent.definition.description = language_map(description);
-        let id = statement_id(&sub, e, course.as_str(), &object_id);
-        Ok(Statement {
-            id,
-            actor: Actor {
-                object_type: "Agent".to_owned(),
-                account: Account {
-                    home_page: format!("{}?user={sub}", self.homepage),
-                    name: sub,
-                },
-            },
-            verb: Verb {
-                id: matched.verb.iri().to_owned(),
-                display: en_us(matched.verb.display()),
-            },
-            object: Activity::new(object_id, matched.activity_type, name),
-            context: Context {
-                context_activities: ContextActivities {
-                    parent: vec![parent],
-                },
-                extensions: [(TIME_WITH_MILLIS.to_owned(), e.time.clone())].into(),
-            },
-            timestamp,
-            version: XAPI_VERSION.to_owned(),
-        })
+        let matched = self
+            .rule(e, &course, &course_activity, lookups)
+            .ok_or(Skip::NoRule)?;
+        let object_id = matched.id.as_deref().ok_or(Skip::NoObjectId)?;
+        let names = lookups.course(&course);
+        let title = names.map(|n| &n.title).filter(|t| !t.is_empty());
+        let id = statement_id(sub, e, course.as_str(), object_id);
+
+        // Written field by field in the order and with the escapes serde_json would use. The
+        // constants of this file (ids, IRIs, verbs, types) need no escaping and are written
+        // as they are; a test checks every statement against serde_json's own writing.
+        let mut j = String::with_capacity(1024);
+        j.push_str("{\"id\":\"");
+        j.push_str(&id);
+        j.push_str("\",\"actor\":{\"objectType\":\"Agent\",\"account\":{\"homePage\":\"");
+        write::escaped(&mut j, &self.homepage);
+        j.push_str("?user=");
+        write::escaped(&mut j, sub);
+        j.push_str("\",\"name\":");
+        write::string(&mut j, sub);
+        j.push_str("}},\"verb\":{\"id\":\"");
+        j.push_str(matched.verb.iri());
+        j.push_str("\",\"display\":{\"en-US\":\"");
+        j.push_str(matched.verb.display());
+        j.push_str("\"}},\"object\":");
+        let object_name = match (&matched.name, title) {
+            (Some(name), _) => Name::EnUs(name),
+            (None, Some(title)) if object_id == course_activity => Name::Map(title),
+            (None, _) => Name::None,
+        };
+        activity(&mut j, object_id, matched.activity_type, object_name, None);
+        j.push_str(",\"context\":{\"contextActivities\":{\"parent\":[");
+        let parent_name = title.map_or(Name::EnUs(&course_activity), Name::Map);
+        let description = names.map(|n| &n.description);
+        activity(&mut j, &course_activity, COURSE, parent_name, description);
+        j.push_str("]},\"extensions\":{\"");
+        j.push_str(TIME_WITH_MILLIS);
+        j.push_str("\":");
+        write::string(&mut j, &e.time);
+        j.push_str("}},\"timestamp\":");
+        write::string(&mut j, &timestamp);
+        j.push_str(",\"version\":\"");
+        j.push_str(XAPI_VERSION);
+        j.push_str("\"}");
+        Ok(Statement::written(id, j))
     }
 }
 
-/// A catalog text map as an xAPI language map.
-fn language_map(texts: LangMap) -> LanguageMap {
-    texts
-        .into_iter()
-        .map(|(lang, text)| (lang.to_string(), text))
-        .collect()
+/// An activity's name in its definition.
+enum Name<'a> {
+    None,
+    EnUs(&'a str),
+    Map(&'a LangMap),
+}
+
+/// `{"objectType":"Activity","id":..,"definition":{"name":..,"description":..,"type":..}}`,
+/// the name and description left out when there are none.
+fn activity(
+    j: &mut String,
+    id: &str,
+    activity_type: &'static str,
+    name: Name,
+    description: Option<&LangMap>,
+) {
+    j.push_str("{\"objectType\":\"Activity\",\"id\":");
+    write::string(j, id);
+    j.push_str(",\"definition\":{");
+    match name {
+        Name::None => {}
+        Name::EnUs(text) => {
+            j.push_str("\"name\":{\"en-US\":");
+            write::string(j, text);
+            j.push_str("},");
+        }
+        Name::Map(texts) => {
+            j.push_str("\"name\":");
+            write::string_map(j, texts.iter().map(|(l, t)| (l.as_ref(), t.as_str())));
+            j.push(',');
+        }
+    }
+    if let Some(description) = description.filter(|d| !d.is_empty()) {
+        j.push_str("\"description\":");
+        write::string_map(j, description.iter().map(|(l, t)| (l.as_ref(), t.as_str())));
+        j.push(',');
+    }
+    j.push_str("\"type\":\"");
+    j.push_str(activity_type);
+    j.push_str("\"}}");
 }
 
 /// The statement id: UUIDv5 of who, what, where, on what and when (the raw time), so a
 /// replayed or retried event gives the same statement, never a second one.
 pub fn statement_id(sub: &str, e: &EdxEvent, course: &str, object: &str) -> String {
-    let name = [sub, &e.event_type, course, object, &e.time].join("\n");
-    Uuid::new_v5(&STATEMENT_NAMESPACE, name.as_bytes()).to_string()
+    use sha1::{Digest, Sha1};
+    // UUIDv5 (RFC 9562 §5.5) hashed in parts, without joining the name first.
+    let mut sha = Sha1::new();
+    sha.update(STATEMENT_NAMESPACE.as_bytes());
+    for (i, part) in [sub, &e.event_type, course, object, &e.time]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            sha.update(b"\n");
+        }
+        sha.update(part.as_bytes());
+    }
+    let hash = sha.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    let id = uuid::Builder::from_sha1_bytes(bytes).into_uuid();
+    id.hyphenated()
+        .encode_lower(&mut Uuid::encode_buffer())
+        .to_owned()
 }
 
 /// An ISO 8601 time as an xAPI timestamp to the second, keeping its offset (UTC when it has
@@ -469,10 +530,38 @@ pub fn timestamp(time: &str) -> Option<String> {
             PrimitiveDateTime::parse(time, naive).ok()?.assume_utc()
         }
     };
-    let seconds = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
-    );
-    at.format(seconds).ok()
+    let year = at.year();
+    if !(0..=9999).contains(&year) {
+        let seconds = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
+        );
+        return at.format(seconds).ok();
+    }
+    // The common case by hand: `time`'s formatter walks a description item by item.
+    let (offset_h, offset_m, _) = at.offset().as_hms();
+    let two = |out: &mut String, n: u8| {
+        out.push(char::from(b'0' + n / 10));
+        out.push(char::from(b'0' + n % 10));
+    };
+    let mut out = String::with_capacity(25);
+    let year = year.unsigned_abs();
+    two(&mut out, (year / 100) as u8);
+    two(&mut out, (year % 100) as u8);
+    out.push('-');
+    two(&mut out, u8::from(at.month()));
+    out.push('-');
+    two(&mut out, at.day());
+    out.push('T');
+    two(&mut out, at.hour());
+    out.push(':');
+    two(&mut out, at.minute());
+    out.push(':');
+    two(&mut out, at.second());
+    out.push(if at.offset().is_negative() { '-' } else { '+' });
+    two(&mut out, offset_h.unsigned_abs());
+    out.push(':');
+    two(&mut out, offset_m.unsigned_abs());
+    Some(out)
 }
 
 #[cfg(test)]

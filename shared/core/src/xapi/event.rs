@@ -1,8 +1,14 @@
 //! One edX tracking event, read from either shape the LMS writes: the legacy tracking-log
 //! shape (`event_type`, `event`, `time`, `event_source`) and the current event-tracking shape
 //! (`name`, `data`, `timestamp`). Only what the profiles read is kept.
+//!
+//! A line is read by [`crate::json::read`] without building its tree; what that reader leaves
+//! (a line it cannot vouch for, or not an event) goes through `serde_json`'s tree, which gives
+//! the same event or says what is wrong.
 
 use serde_json::{Map, Value};
+
+use crate::json::Raw;
 
 /// An edX event, normalized.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,11 +29,64 @@ pub struct EdxEvent {
     pub module_name: Option<String>,
     /// `event` (legacy) or `data` as an object. A string is parsed as JSON; the LMS cuts
     /// request payloads at 512 characters, so one that does not parse counts as absent.
-    pub payload: Option<Map<String, Value>>,
+    pub payload: Option<Payload>,
     /// `page` (browser events).
     pub page: Option<String>,
     /// `referer`.
     pub referer: Option<String>,
+}
+
+/// An event's payload, kept as its JSON text and read field by field when a rule asks.
+#[derive(Clone, Debug)]
+pub struct Payload(PayloadForm);
+
+#[derive(Clone, Debug)]
+enum PayloadForm {
+    /// An object's text, checked by [`crate::json::read`].
+    Text(String),
+    /// An object `serde_json` read (a line the reader left to it).
+    Tree(Map<String, Value>),
+}
+
+impl Payload {
+    /// A member as text: a non-empty string, or a number as written.
+    pub fn text(&self, name: &str) -> Option<String> {
+        match &self.0 {
+            PayloadForm::Text(json) => Raw::checked(json).get(name)?.to_text(),
+            PayloadForm::Tree(map) => text(map.get(name)),
+        }
+    }
+
+    /// A member as a tree, for the rules that read inside it.
+    pub fn value(&self, name: &str) -> Option<Value> {
+        match &self.0 {
+            PayloadForm::Text(json) => Raw::checked(json).get(name)?.to_value(),
+            PayloadForm::Tree(map) => map.get(name).cloned(),
+        }
+    }
+
+    /// The whole payload as a tree.
+    pub fn to_map(&self) -> Map<String, Value> {
+        match &self.0 {
+            PayloadForm::Text(json) => match serde_json::from_str(json) {
+                Ok(Value::Object(map)) => map,
+                _ => Map::new(),
+            },
+            PayloadForm::Tree(map) => map.clone(),
+        }
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_map() == other.to_map()
+    }
+}
+
+impl From<Map<String, Value>> for Payload {
+    fn from(map: Map<String, Value>) -> Self {
+        Self(PayloadForm::Tree(map))
+    }
 }
 
 /// Why a line is not an event.
@@ -63,13 +122,132 @@ fn object(v: Option<&Value>) -> Option<Map<String, Value>> {
     }
 }
 
+/// The `course_id` of a request event's form (`POST.course_id[0]`).
+fn form_course(payload: Option<&Payload>) -> Option<String> {
+    text(payload?.value("POST")?.get("course_id")?.get(0))
+}
+
+/// What the reader found of an object, by name: the last member of each name, as
+/// `serde_json`'s tree keeps it.
+struct Members<'a, const N: usize> {
+    names: [&'static str; N],
+    found: [Option<Raw<'a>>; N],
+}
+
+impl<'a, const N: usize> Members<'a, N> {
+    fn read(text: &'a str, names: [&'static str; N]) -> Option<Self> {
+        let mut found = [None; N];
+        Raw::object_members(text, |key, value| {
+            // An escaped key might spell one of the names: left to the tree.
+            if key.escaped {
+                return None;
+            }
+            // The first byte first: most keys of a log line are none of the names.
+            let (k, first) = (key.raw, key.raw.as_bytes().first());
+            if let Some(at) = names
+                .iter()
+                .position(|n| n.len() == k.len() && n.as_bytes().first() == first && *n == k)
+            {
+                found[at] = Some(value);
+            }
+            Some(())
+        })?;
+        Some(Self { names, found })
+    }
+
+    fn get(&self, name: &str) -> Option<Raw<'a>> {
+        let at = self.names.iter().position(|n| *n == name)?;
+        self.found[at]
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        self.get(name)?.to_text()
+    }
+}
+
+/// What [`object`] makes of a value, as the reader sees it: the object's text (owned when it
+/// was a string holding JSON), `Some(None)` when the tree would find no object, `None` when
+/// only the tree can tell.
+fn embedded(value: Option<Raw<'_>>) -> Option<Option<String>> {
+    let Some(value) = value else {
+        return Some(None);
+    };
+    if value.is_object() {
+        return Some(Some(value.text().to_owned()));
+    }
+    let Some(inner) = value.str() else {
+        // A number, an array, `null`: the tree finds no object either.
+        return Some(None);
+    };
+    match Raw::parse(&inner) {
+        Some(raw) if raw.is_object() => Some(Some(inner.into_owned())),
+        Some(_) => Some(None),
+        // Text cut by the LMS (no object for the tree either), or JSON the reader leaves.
+        None => serde_json::from_str::<Value>(&inner)
+            .is_err()
+            .then_some(None),
+    }
+}
+
 impl EdxEvent {
+    /// The common line, one event as the LMS writes it, read without building its tree;
+    /// `None` for anything else, which the tree then reads or reports.
+    pub(crate) fn read(line: &[u8]) -> Option<Self> {
+        let line = std::str::from_utf8(line).ok()?;
+        let top = Members::read(
+            line,
+            [
+                "event_type",
+                "name",
+                "time",
+                "timestamp",
+                "event_source",
+                "page",
+                "referer",
+                "context",
+                "event",
+                "data",
+            ],
+        )?;
+        let event_type = top.text("event_type").or_else(|| top.text("name"))?;
+        let time = top.text("time").or_else(|| top.text("timestamp"))?;
+        let context = embedded(top.get("context"))??;
+        let payload = match embedded(top.get("event"))? {
+            Some(json) => Some(json),
+            None => embedded(top.get("data"))?,
+        }
+        .map(|json| Payload(PayloadForm::Text(json)));
+        let context = Members::read(&context, ["course_id", "user_id", "path", "module"])?;
+        let course_id = context
+            .text("course_id")
+            .or_else(|| form_course(payload.as_ref()));
+        let module_name = context
+            .get("module")
+            .and_then(|m| m.get("display_name"))
+            .and_then(Raw::to_text);
+        Some(Self {
+            event_type,
+            source: top.text("event_source"),
+            time,
+            course_id,
+            user_id: context.text("user_id"),
+            path: context.text("path"),
+            module_name,
+            payload,
+            page: top.text("page"),
+            referer: top.text("referer"),
+        })
+    }
+
     /// Reads one tracking-log line (or one element of a JSON array).
     ///
     /// # Errors
     /// `Malformed` for anything but a JSON object; `NoType`, `NoTime`, `NoContext` for an
     /// object that lacks what every event has.
     pub fn parse(line: &[u8]) -> Result<Self, EventError> {
+        if let Some(event) = Self::read(line) {
+            return Ok(event);
+        }
         let value: Value =
             serde_json::from_slice(line).map_err(|e| EventError::Malformed(e.to_string()))?;
         Self::from_value(&value)
@@ -88,11 +266,10 @@ impl EdxEvent {
             .or_else(|| text(e.get("timestamp")))
             .ok_or(EventError::NoTime)?;
         let context = object(e.get("context")).ok_or(EventError::NoContext)?;
-        let payload = object(e.get("event")).or_else(|| object(e.get("data")));
-        let course_id = text(context.get("course_id")).or_else(|| {
-            let post = payload.as_ref()?.get("POST")?;
-            text(post.get("course_id")?.get(0))
-        });
+        let payload = object(e.get("event"))
+            .or_else(|| object(e.get("data")))
+            .map(Payload::from);
+        let course_id = text(context.get("course_id")).or_else(|| form_course(payload.as_ref()));
         let module_name = context
             .get("module")
             .and_then(|m| text(m.get("display_name")));
@@ -112,7 +289,7 @@ impl EdxEvent {
 
     /// A payload field as text.
     pub fn field(&self, name: &str) -> Option<String> {
-        text(self.payload.as_ref()?.get(name))
+        self.payload.as_ref()?.text(name)
     }
 }
 
@@ -157,6 +334,46 @@ mod tests {
         assert_eq!(
             EdxEvent::parse(e).unwrap().course_id.as_deref(),
             Some("course-v1:A+B+C")
+        );
+    }
+
+    #[test]
+    fn the_direct_reader_reads_what_the_tree_reads() {
+        let log = pokeco_testkit::events::legacy_tracking_log();
+        let mut lines: Vec<String> = log.lines().map(str::to_owned).collect();
+        // Variants: numbers as user ids, contexts and payloads as strings, odd values.
+        lines.push(r#"{"name":"x","timestamp":"t","context":"{\"user_id\": 7.5, \"course_id\": \"c\"}","data":"[1]"}"#.into());
+        lines.push(r#"{"event_type":"","name":"n","time":"t","context":{"user_id":-3,"module":{"display_name":"M"}},"event":{"POST":{"course_id":["course-v1:A+B+C"]}}}"#.into());
+        lines.push(r#"{"event_type":"e","time":"t","context":{"module":"m","path":""},"event":"{\"POST\": {\"title\": [\"Formul"}"#.into());
+        // A name given twice (the last counts), escapes, numbers the reader leaves to the tree.
+        lines.push(
+            r#"{"name":"x","time":"t","time":"u","context":{"user_id":1,"user_id":"2"}}"#.into(),
+        );
+        lines.push(
+            r#"{"name":"caf\u00e9 \ud83d\ude00","time":"t","context":{},"data":"{\"n\": 1e400}"}"#
+                .into(),
+        );
+        for line in &lines {
+            let tree: Value = serde_json::from_str(line).unwrap();
+            let direct = EdxEvent::read(line.as_bytes()).expect(line);
+            assert_eq!(direct, EdxEvent::from_value(&tree).unwrap(), "{line}");
+        }
+        // What the direct reader leaves to the tree, which reports it.
+        for line in [
+            r#"{"message":"{}"}"#,
+            r#"{"time":"t","context":{}}"#,
+            r#"{"name":"x","context":{}}"#,
+            r#"{"name":"x","time":"t"}"#,
+            r#"{"name":"x","time":"t","context":"not json"}"#,
+            r#"{"name":"x","time":"t","context":{},"data":"{\"n\": 1e3}"}"#,
+            r#"{"name":"x"}{"name":"y"}"#,
+            "[1]",
+        ] {
+            assert_eq!(EdxEvent::read(line.as_bytes()), None, "{line}");
+        }
+        assert_eq!(
+            EdxEvent::read(b"{\"name\":\"x\",\"time\":\"t\",\"context\":{},\"agent\":\"\xff\"}"),
+            None
         );
     }
 

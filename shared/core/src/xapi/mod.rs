@@ -6,7 +6,7 @@ pub mod eco;
 pub mod event;
 pub mod statement;
 
-pub use eco::{EcoProfile, Lookups, Skip};
+pub use eco::{CourseNames, EcoProfile, Lookups, Skip};
 
 /// A profile: what statements an event gives, a pure function of the event and what it looks
 /// up. Ingest holds one as a value, so another profile is a module, not a branch in a handler.
@@ -23,5 +23,5 @@ impl Profile for EcoProfile {
         self.translate(event, lookups).map(|s| vec![s])
     }
 }
-pub use event::{EdxEvent, EventError};
-pub use statement::{Statement, XAPI_VERSION};
+pub use event::{EdxEvent, EventError, Payload};
+pub use statement::{Statement, StatementError, XAPI_VERSION};

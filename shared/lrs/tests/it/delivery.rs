@@ -55,11 +55,11 @@ pub async fn held(lrs: &LrsPeer, id: &str) -> Vec<Value> {
 
 /// Panics unless the LRS holds exactly one copy of `s`, with its content.
 async fn held_once(lrs: &LrsPeer, s: &Statement) {
-    let held = held(lrs, &s.id).await;
-    assert_eq!(held.len(), 1, "copies of {}: {held:?}", s.id);
-    let sent = serde_json::to_value(s).unwrap();
+    let held = held(lrs, s.id()).await;
+    assert_eq!(held.len(), 1, "copies of {}: {held:?}", s.id());
+    let sent = s.to_value();
     for field in ["actor", "verb", "object", "context", "timestamp"] {
-        assert_eq!(held[0][field], sent[field], "{field} of {}", s.id);
+        assert_eq!(held[0][field], sent[field], "{field} of {}", s.id());
     }
 }
 
@@ -101,8 +101,8 @@ pub async fn a_refused_statement_is_isolated_and_the_others_land(peer: &Peer) {
         "{}",
         refused.answer
     );
-    assert!(held(&peer.lrs, &statements[6].id).await.is_empty());
-    for s in statements.iter().filter(|s| s.id != statements[6].id) {
+    assert!(held(&peer.lrs, statements[6].id()).await.is_empty());
+    for s in statements.iter().filter(|s| s.id() != statements[6].id()) {
         held_once(&peer.lrs, s).await;
     }
 }

@@ -45,13 +45,15 @@ async fn one_statement_per_request_at_the_configured_url_and_ok_is_success() {
     .unwrap();
 
     let mut statements: Vec<_> = (0..4).map(|i| statement("eco-proxy", i)).collect();
-    statements[2].object.id = "https://lms.example.org/q/refused".into();
+    statements[2]
+        .edit(|v| v["object"]["id"] = "https://lms.example.org/q/refused".into())
+        .unwrap();
     let done = deliver(&lrs, &statements).await.unwrap();
     assert_eq!((done.stored, done.refused.len(), done.requests), (3, 1, 4));
-    assert_eq!(done.refused[0].statement.id, statements[2].id);
+    assert_eq!(done.refused[0].statement.id(), statements[2].id());
     assert!(done.refused[0].answer.contains("Bad request"));
     let bodies = received.lock().unwrap().clone();
     assert_eq!(bodies.len(), 4);
     assert!(bodies.iter().all(Value::is_object), "never an array");
-    assert_eq!(bodies[0]["id"], statements[0].id.as_str());
+    assert_eq!(bodies[0]["id"], statements[0].id());
 }

@@ -14,7 +14,8 @@ use crate::{client, statement};
 
 /// An id that is not a UUID, which Ralph refuses with 422.
 fn not_a_uuid(s: &mut Statement) {
-    s.id = format!("not-a-uuid-{}", s.id);
+    let id = format!("not-a-uuid-{}", s.id());
+    s.edit(|v| v["id"] = id.into()).unwrap();
 }
 
 fn peer() -> Peer {
@@ -41,6 +42,6 @@ async fn wrong_credentials_make_ralph_unavailable_not_a_refusal() {
         other => panic!("a 401 must leave the statements for later: {other:?}"),
     }
     for s in &statements {
-        assert!(held(&ralph_lrs(), &s.id).await.is_empty(), "{}", s.id);
+        assert!(held(&ralph_lrs(), s.id()).await.is_empty(), "{}", s.id());
     }
 }

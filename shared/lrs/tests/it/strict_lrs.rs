@@ -8,10 +8,10 @@ use crate::delivery::Peer;
 
 /// Not an IRI: the old pok-eco's extension key, which strict LRSs refuse.
 fn old_extension_key(s: &mut Statement) {
-    s.context.extensions.insert(
-        "time_with_millis".to_owned(),
-        "2016-11-07T09:20:11.734+00:00".to_owned(),
-    );
+    s.edit(|v| {
+        v["context"]["extensions"]["time_with_millis"] = "2016-11-07T09:20:11.734+00:00".into()
+    })
+    .unwrap();
 }
 
 fn peer() -> Peer {
