@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod oai;
 pub mod order;
 pub mod pipeline;
+pub mod progress;
 pub mod queue;
 pub mod secret;
 pub mod store;
