@@ -14,6 +14,7 @@ pub mod json;
 pub mod oai;
 pub mod order;
 pub mod pipeline;
+pub mod progress;
 pub mod queue;
 pub mod secret;
 pub mod store;
