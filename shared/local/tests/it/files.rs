@@ -102,7 +102,7 @@ async fn records_with_unknown_fields_read() {
         r#"INSERT INTO courses (id, datestamp, deleted, body) VALUES ('a/b/c', 1700000000, 0,
              '{"course_id":"a/b/c","title":{"en":"T"},"description":{"en":"D"},"languages":["en"],
                "url":"https://x.org/","organizers":["O"],"interest_area":"ECO:TS",
-               "grade_cutoffs":{"Pass":0.5}}');
+               "certificate_template":{"id":7}}');
            INSERT INTO teachers (id, body) VALUES ('t1',
              '{"id":"t1","first_name":"A","last_name":"B","pronouns":"she"}');
            INSERT INTO sets (spec, body) VALUES ('s', '{"spec":"s","name":"S","color":"red"}');"#,
