@@ -2,6 +2,7 @@
 //! leniently, shared by several processes.
 
 use pokeco_core::store::{CatalogStore, RecordQuery, StoreError};
+use pokeco_core::structure::StructureStore;
 use pokeco_local::{SqliteStore, SCHEMA_VERSION};
 use rusqlite::Connection;
 use tempfile::TempDir;
@@ -71,6 +72,11 @@ async fn a_file_of_the_first_schema_is_upgraded() {
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     // The deleted course holds nothing.
     store.delete_set(&"old".parse().unwrap()).await.unwrap();
+    // The later versions' tables came with the upgrade: course structures (version 4).
+    let structure = pokeco_core::contract::course_structure("a/b/c", 1, 1, "x");
+    store.put_structure(&structure).await.unwrap();
+    let id = structure.course().clone();
+    assert_eq!(store.get_structure(&id).await.unwrap(), Some(structure));
     // A second open changes nothing.
     drop(store);
     SqliteStore::open(&path).unwrap();
