@@ -225,7 +225,7 @@ impl CourseStructure {
         let mut slots: Vec<Option<Block>> = blocks.into_iter().map(Some).collect();
         let blocks: Vec<Block> = order.iter().filter_map(|&i| slots[i].take()).collect();
         let structure = Self::indexed(course, root, blocks);
-        let size = serde_json::to_vec(&structure).map_or(usize::MAX, |v| v.len());
+        let size = stored_size(&structure);
         if size > MAX_STRUCTURE_BYTES {
             problems.add(
                 "",
@@ -281,6 +281,26 @@ impl CourseStructure {
         self.by_url_name
             .get(url_name)
             .map(|&i| self.blocks[i].id.as_str())
+    }
+}
+
+/// The bytes of the structure's JSON, counted as it is written rather than kept: every
+/// structure read back from a store is checked again.
+fn stored_size(structure: &CourseStructure) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, structure) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
     }
 }
 
@@ -610,6 +630,12 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_size_is_the_length_of_the_json() {
+        let s = build(small()).unwrap();
+        assert_eq!(stored_size(&s), serde_json::to_vec(&s).unwrap().len());
+    }
+
+    #[test]
     fn sizes_are_bounded() {
         let mut blocks = small();
         blocks[0].name = "n".repeat(MAX_BLOCK_NAME_BYTES + 1);
@@ -624,6 +650,19 @@ mod tests {
         }
         let r = build(many).unwrap_err();
         assert!(r.problems[0].message.contains("more than the 20000"), "{r}");
+
+        // Few blocks, but long names: the bytes stored are bounded too.
+        let mut heavy = vec![block("course", "course", &[])];
+        for i in 0..MAX_STRUCTURE_BYTES / MAX_BLOCK_NAME_BYTES + 1 {
+            let name = format!("h{i}");
+            heavy[0].children.push(key("html", &name));
+            let mut b = block("html", &name, &[]);
+            b.name = "n".repeat(MAX_BLOCK_NAME_BYTES);
+            heavy.push(b);
+        }
+        let r = build(heavy).unwrap_err();
+        assert_eq!(paths(&r), [""]);
+        assert!(r.problems[0].message.contains("bytes stored"), "{r}");
     }
 
     #[test]
