@@ -9,6 +9,7 @@ use pokeco_core::config::{process_env, ConfigError};
 use pokeco_core::pipeline::PipelineStore;
 use pokeco_core::queue::StatementQueue;
 use pokeco_core::store::CatalogStore;
+use pokeco_core::structure::StructureStore;
 
 use crate::serve::{CATALOG_FILE, MAX_RECEIVES, QUEUE_FILE};
 
@@ -17,24 +18,55 @@ pub type AnyError = Box<dyn std::error::Error>;
 pub struct Backends {
     pub catalog: Arc<dyn CatalogStore>,
     pub pipeline: Arc<dyn PipelineStore>,
+    pub structure: Arc<dyn StructureStore>,
     pub queue: Arc<dyn StatementQueue>,
 }
 
-/// The catalog store alone (the catalog verbs need no queue).
+/// The one store of a deployment (its table) or of the data folder, as each of its ports.
+pub struct Stores {
+    pub catalog: Arc<dyn CatalogStore>,
+    pub pipeline: Arc<dyn PipelineStore>,
+    pub structure: Arc<dyn StructureStore>,
+}
+
+impl Stores {
+    fn of<S: CatalogStore + PipelineStore + StructureStore + 'static>(store: Arc<S>) -> Self {
+        Self {
+            catalog: store.clone(),
+            pipeline: store.clone(),
+            structure: store,
+        }
+    }
+}
+
+/// The stores alone (the catalog and structure verbs need no queue): DynamoDB's when
+/// `POKECO_TABLE` is set, else the data folder's.
+///
+/// # Errors
+/// The data folder or its file unusable.
+pub async fn open_stores(data: &Path) -> Result<Stores, AnyError> {
+    Ok(match process_env("POKECO_TABLE") {
+        Some(table) => {
+            let config = pokeco_aws::load_config().await;
+            Stores::of(Arc::new(pokeco_aws::DynamoStore::from_config(
+                &config, table,
+            )))
+        }
+        None => {
+            std::fs::create_dir_all(data)?;
+            Stores::of(Arc::new(pokeco_local::SqliteStore::open(
+                &data.join(CATALOG_FILE),
+            )?))
+        }
+    })
+}
+
+/// The catalog store alone.
 ///
 /// # Errors
 /// The data folder or its file unusable.
 pub async fn open_catalog(data: &Path) -> Result<Arc<dyn CatalogStore>, AnyError> {
-    Ok(match process_env("POKECO_TABLE") {
-        Some(table) => {
-            let config = pokeco_aws::load_config().await;
-            Arc::new(pokeco_aws::DynamoStore::from_config(&config, table))
-        }
-        None => {
-            std::fs::create_dir_all(data)?;
-            Arc::new(pokeco_local::SqliteStore::open(&data.join(CATALOG_FILE))?)
-        }
-    })
+    Ok(open_stores(data).await?.catalog)
 }
 
 /// The stores (and the queue) of a deployment or of the data folder.
@@ -47,20 +79,24 @@ pub async fn open(data: &Path) -> Result<Backends, AnyError> {
             let queue_url =
                 process_env("POKECO_QUEUE_URL").ok_or(ConfigError::Missing("POKECO_QUEUE_URL"))?;
             let config = pokeco_aws::load_config().await;
-            let store = Arc::new(pokeco_aws::DynamoStore::from_config(&config, table));
+            let stores = Stores::of(Arc::new(pokeco_aws::DynamoStore::from_config(
+                &config, table,
+            )));
             Ok(Backends {
-                catalog: store.clone(),
-                pipeline: store,
+                catalog: stores.catalog,
+                pipeline: stores.pipeline,
+                structure: stores.structure,
                 queue: Arc::new(pokeco_aws::SqsQueue::from_config(&config, queue_url)),
             })
         }
         None => {
             std::fs::create_dir_all(data)?;
-            let store = Arc::new(pokeco_local::SqliteStore::open(&data.join(CATALOG_FILE))?);
+            let stores = open_stores(data).await?;
             let queue = pokeco_local::SqliteQueue::open(&data.join(QUEUE_FILE), MAX_RECEIVES)?;
             Ok(Backends {
-                catalog: store.clone(),
-                pipeline: store,
+                catalog: stores.catalog,
+                pipeline: stores.pipeline,
+                structure: stores.structure,
                 queue: Arc::new(queue),
             })
         }

@@ -76,7 +76,8 @@ impl From<CatalogError> for CliError {
     }
 }
 
-fn problem_lines(r: &Rejection) -> String {
+/// A rejection's problems, one per line, indented (for an error message).
+pub(crate) fn problem_lines(r: &Rejection) -> String {
     r.problems
         .iter()
         .map(|p| match p.path.as_str() {

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod pipeline;
 pub mod replay;
 pub mod serve;
+pub mod structure;
 
 use std::io::Read;
 use std::path::Path;

@@ -6,10 +6,12 @@ use clap::{Parser, Subcommand};
 use pokeco::catalog::CatalogCommand;
 use pokeco::pipeline::{FailedCommand, LinkCommand, TrackedCommand};
 use pokeco::serve::{self, ServeConfig};
+use pokeco::structure::StructureCommand;
 use pokeco_core::catalog::CatalogService;
 use pokeco_core::config::{self, process_env, Fallbacks};
 use pokeco_core::ingest::IngestService;
 use pokeco_core::pipeline::PipelineService;
+use pokeco_core::structure::StructureService;
 use pokeco_core::sync::SyncService;
 
 /// A harvest page allocates many small strings: mimalloc cuts a fifth of its instructions
@@ -42,6 +44,9 @@ enum Command {
     /// Catalog verbs, on the embedded store, or on DynamoDB when POKECO_TABLE is set.
     #[command(flatten)]
     Catalog(CatalogCommand),
+    /// Course structures: import the LMS's Course Blocks API answer, show, delete.
+    #[command(subcommand)]
+    Structure(StructureCommand),
     /// The whole catalog as ECO's harvester will meet it.
     #[command(subcommand, name = "catalog")]
     Whole(WholeCatalog),
@@ -90,6 +95,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { listen, demo } => run_serve(listen, cli.data, demo).await,
         Command::Catalog(cmd) => run_catalog(cmd, &cli.data).await,
+        Command::Structure(cmd) => run_structure(cmd, &cli.data).await,
         Command::Whole(WholeCatalog::Check { timeout }) => run_check(timeout, &cli.data).await,
         Command::Link(cmd) => run_link(cmd, &cli.data).await,
         Command::Tracked(cmd) => {
@@ -219,6 +225,14 @@ async fn run_replay(files: &[PathBuf], data: &Path) -> Result<Outcome, AnyError>
 
 async fn run_catalog(cmd: CatalogCommand, data: &Path) -> Result<Outcome, AnyError> {
     pokeco::catalog::run(cmd, &catalog(data).await?).await?;
+    Ok(Outcome::Clean)
+}
+
+async fn run_structure(cmd: StructureCommand, data: &Path) -> Result<Outcome, AnyError> {
+    let prefix = config::oai_prefix(&process_env, Some(serve::DEFAULT_OAI_PREFIX.into()))?;
+    let stores = pokeco::backends::open_stores(data).await?;
+    let service = StructureService::new(stores.catalog, stores.structure, prefix);
+    pokeco::structure::run(cmd, &service).await?;
     Ok(Outcome::Clean)
 }
 

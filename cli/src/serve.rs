@@ -16,6 +16,7 @@ use pokeco_core::ingest::IngestService;
 use pokeco_core::pipeline::PipelineService;
 use pokeco_core::queue::QueueError;
 use pokeco_core::store::{CatalogStore, StoreError};
+use pokeco_core::structure::StructureService;
 use pokeco_core::sync::SyncService;
 use pokeco_ingest::IngestState;
 use pokeco_local::{SqliteQueue, SqliteStore};
@@ -268,9 +269,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             ..Fallbacks::default()
         },
     )?;
-    let catalog = CatalogService::new(Arc::clone(&store), admin_settings.prefix);
+    let catalog = CatalogService::new(Arc::clone(&store), admin_settings.prefix.clone());
+    let structure = StructureService::new(
+        Arc::clone(&store),
+        Arc::new(sqlite.clone()),
+        admin_settings.prefix,
+    );
     let demo_courses = if config.demo {
-        Some(crate::demo::load(&catalog).await?)
+        Some(crate::demo::load(&catalog, &structure).await?)
     } else {
         None
     };
@@ -281,6 +287,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     );
     let admin = AdminState {
         catalog,
+        structure,
         pipeline,
         token: admin_settings.token,
     };

@@ -5,3 +5,4 @@
 
 mod catalog_check;
 mod pipeline;
+mod structure;

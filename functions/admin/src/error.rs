@@ -1,11 +1,12 @@
-//! The admin API's errors: its own transport refusals, and the catalog's, each mapped to HTTP
-//! here and nowhere else (store failures through `pokeco-http`'s one mapping).
+//! The admin API's errors: its own transport refusals, and the services' (catalog, pipeline,
+//! course structures), each mapped to HTTP here and nowhere else (store failures through `pokeco-http`'s one mapping).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pokeco_core::catalog::{CatalogError, Rejection};
 use pokeco_core::pipeline::PipelineError;
 use pokeco_core::queue::QueueError;
+use pokeco_core::structure::StructureError;
 use pokeco_http::JsonError;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,8 @@ pub enum AdminError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Structure(#[from] StructureError),
 }
 
 impl AdminError {
@@ -49,6 +52,13 @@ impl AdminError {
                 CatalogError::Conflict(_) => StatusCode::CONFLICT,
                 CatalogError::Store(store) => return JsonError::store(store),
             },
+            Self::Structure(e) => match e {
+                StructureError::Invalid(_) => StatusCode::BAD_REQUEST,
+                StructureError::NoCourse(_) | StructureError::NoStructure(_) => {
+                    StatusCode::NOT_FOUND
+                }
+                StructureError::Store(store) => return JsonError::store(store),
+            },
             Self::Pipeline(e) => match e {
                 PipelineError::Invalid(_) => StatusCode::BAD_REQUEST,
                 PipelineError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -67,7 +77,9 @@ impl AdminError {
             },
         };
         match self {
-            Self::BadRequest(r) | Self::Catalog(CatalogError::Invalid(r)) => JsonError {
+            Self::BadRequest(r)
+            | Self::Catalog(CatalogError::Invalid(r))
+            | Self::Structure(StructureError::Invalid(r)) => JsonError {
                 status,
                 error: "the request was refused".to_owned(),
                 problems: r.problems,

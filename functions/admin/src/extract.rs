@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use pokeco_core::catalog::parse_json;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -19,18 +20,41 @@ impl<S: Send + Sync> FromRequest<S> for JsonDoc {
     type Rejection = AdminError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AdminError> {
-        let content_type = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
-        if !content_type.is_some_and(is_json) {
-            return Err(AdminError::UnsupportedMediaType {
-                kind: "JSON",
-                content_type: "application/json",
-            });
-        }
+        require_json(&request)?;
         let bytes = body_bytes(request, state).await?;
         Ok(Self(parse_json(&bytes).map_err(AdminError::BadRequest)?))
+    }
+}
+
+/// Refuses a request whose body is not declared JSON.
+fn require_json(request: &Request) -> Result<(), AdminError> {
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if content_type.is_some_and(is_json) {
+        Ok(())
+    } else {
+        Err(AdminError::UnsupportedMediaType {
+            kind: "JSON",
+            content_type: "application/json",
+        })
+    }
+}
+
+/// The bytes of a JSON body of at most `limit` bytes, whatever [`BODY_LIMIT`] says: a course
+/// structure is larger than the catalog's documents. Parsed by the caller.
+pub(crate) async fn large_json(request: Request, limit: usize) -> Result<Bytes, AdminError> {
+    require_json(&request)?;
+    match Limited::new(request.into_body(), limit).collect().await {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(AdminError::TooLarge { limit })
+        }
+        Err(e) => Err(AdminError::bad_request(
+            "",
+            format!("could not read the body: {e}"),
+        )),
     }
 }
 

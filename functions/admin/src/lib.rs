@@ -1,12 +1,14 @@
-//! The admin API (`/admin/...`) as an axum router: the catalog's courses, teachers and sets,
-//! and the pipeline's links, tracked courses and refused statements, behind a bearer token.
-//! The same router runs under `lambda_http::run` and inside `pokeco serve`; the rules are the
-//! core's `CatalogService` and `PipelineService`, shared with the `pokeco` command line.
+//! The admin API (`/admin/...`) as an axum router: the catalog's courses (and their
+//! structures), teachers and sets, and the pipeline's links, tracked courses and refused
+//! statements, behind a bearer token. The same router runs under `lambda_http::run` and inside
+//! `pokeco serve`; the rules are the core's `CatalogService`, `StructureService` and
+//! `PipelineService`, shared with the `pokeco` command line.
 //!
 //! | route | methods |
 //! |---|---|
 //! | `/admin/courses` | GET (list: `limit`, `after`, `deleted`), POST |
 //! | `/admin/courses/{course_id}` | GET, PUT, DELETE (soft) |
+//! | `/admin/courses/{course_id}/structure` | GET, PUT (the Course Blocks API's JSON, up to 8 MiB), DELETE |
 //! | `/admin/teachers`, `/admin/sets` | GET (list), POST |
 //! | `/admin/teachers/{id}`, `/admin/sets/{spec}` | GET, PUT, DELETE (409 while a live course names it) |
 //! | `/admin/links` | GET (list: `after`, `limit`) |
@@ -34,16 +36,21 @@ use axum::Router;
 use pokeco_core::catalog::CatalogService;
 use pokeco_core::pipeline::PipelineService;
 use pokeco_core::secret::BearerToken;
+use pokeco_core::structure::{StructureService, MAX_STRUCTURE_BYTES};
 
 pub use error::AdminError;
 
-/// The largest request body the admin API reads.
+/// The largest request body the admin API reads, but for course structures.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// The largest course structure body: a large course's Course Blocks API answer. (In Lambda,
+/// the invocation's 6 MB payload limit comes first.)
+pub const STRUCTURE_BODY_LIMIT: usize = MAX_STRUCTURE_BYTES;
 
 /// What the admin router needs. Without a token every route answers 503.
 #[derive(Clone)]
 pub struct AdminState {
     pub catalog: CatalogService,
+    pub structure: StructureService,
     pub pipeline: PipelineService,
     pub token: Option<BearerToken>,
 }

@@ -1,5 +1,5 @@
-//! The admin API as a Lambda function behind the HTTP API, over the DynamoDB table and the SQS
-//! queue (redrives). Settings come from the environment (catalog.md); the admin token is read
+//! The admin API as a Lambda function behind the HTTP API, over the DynamoDB table (catalog,
+//! course structures, pipeline state) and the SQS queue (redrives). Settings come from the environment (catalog.md); the admin token is read
 //! from SSM once, at cold start.
 
 use pokeco_admin::{router, AdminState};
@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use pokeco_core::config::{self, process_env, Fallbacks};
 use pokeco_core::pipeline::PipelineService;
+use pokeco_core::structure::StructureService;
 
 // The allocator of every pok-eco binary (see cli/src/main.rs for why).
 #[global_allocator]
@@ -31,7 +32,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         tracing::warn!("no admin token is configured: every admin route answers 503");
     }
     let state = AdminState {
-        catalog: CatalogService::new(store.clone(), settings.prefix),
+        catalog: CatalogService::new(store.clone(), settings.prefix.clone()),
+        structure: StructureService::new(store.clone(), store.clone(), settings.prefix),
         pipeline: PipelineService::new(store, Arc::new(queue), settings.tracked),
         token: settings.token,
     };

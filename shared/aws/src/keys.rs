@@ -11,6 +11,8 @@
 //! | link        | `LINK#<edx user id>` | `LINK`            | `LINKS`       | edX user id              |
 //! | tracked     | `TRACKED`            | course id, or `*` | —             | —                        |
 //! | refused     | `FAILED#<stmt id>`   | `FAILED`          | `FAILED`      | statement id             |
+//! | structure   | `STRUCTURE#<id>`     | `HEAD`            | —             | —                        |
+//! | chunk       | `STRUCTURE#<id>`     | `CHUNK#<v>#<d>#<n>` | —           | —                        |
 //!
 //! A course has one membership item for each of its sets and each of their ancestors, so
 //! "the set and everything below it" is one range of one index partition. The order key is
@@ -24,6 +26,12 @@
 //! order (the embedded store's order). The tracked courses, a handful read on every ingest,
 //! share one table partition instead: a consistent query then lists them, so a course is
 //! tracked from the moment `track` answers (an index would lag).
+//!
+//! A course structure can exceed an item's 400 KB, so it is kept compressed and cut into chunk
+//! items in the course's own structure partition: chunk `n` (4 digits) of the chunk set of
+//! version `v` (20 digits) whose compressed bytes have digest `d`. The head item names the
+//! chunk set in force and is written last (`crate::structure` tells how a reader never sees a
+//! half-written structure).
 
 use pokeco_core::catalog::{CourseId, SetSpec, TeacherId};
 use pokeco_core::pipeline::{EdxUserId, Tracked};
@@ -34,6 +42,7 @@ pub const TEACHER_PREFIX: &str = "TEACHER#";
 pub const SET_PREFIX: &str = "SET#";
 pub const LINK_PREFIX: &str = "LINK#";
 pub const FAILED_PREFIX: &str = "FAILED#";
+pub const STRUCTURE_PREFIX: &str = "STRUCTURE#";
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -48,6 +57,10 @@ pub const META_PK: &str = "META";
 pub const META_SK: &str = "META";
 pub const LINK_SK: &str = "LINK";
 pub const FAILED_SK: &str = "FAILED";
+/// Sort key of a structure's head item.
+pub const STRUCTURE_HEAD_SK: &str = "HEAD";
+/// Sort-key prefix of a structure's chunk items.
+pub const CHUNK_PREFIX: &str = "CHUNK#";
 /// Table partition of the tracked courses: one item each, sorted by the course id (or `*`).
 pub const TRACKED_PK: &str = "TRACKED";
 
@@ -95,6 +108,31 @@ pub fn tracked_sk(course: &Tracked) -> String {
 /// Partition of a refused statement, by its statement id.
 pub fn failed_pk(statement_id: &str) -> String {
     format!("{FAILED_PREFIX}{statement_id}")
+}
+
+/// Partition of a course's structure (its head and chunks).
+pub fn structure_pk(id: &CourseId) -> String {
+    format!("{STRUCTURE_PREFIX}{id}")
+}
+
+/// The sort-key prefix of every chunk of one chunk set: `CHUNK#<version, 20 digits>#<digest>#`.
+/// Versions are zero-padded so that chunk sets sort by version.
+pub fn chunk_set_prefix(version: u64, digest: &str) -> String {
+    format!("{CHUNK_PREFIX}{version:020}#{digest}#")
+}
+
+/// Sort key of chunk `n` of a chunk set (four digits: a structure has fewer than 10,000).
+pub fn chunk_sk(version: u64, digest: &str, n: usize) -> String {
+    format!("{}{n:04}", chunk_set_prefix(version, digest))
+}
+
+/// The version of a chunk's sort key.
+pub fn chunk_version(sk: &str) -> Option<u64> {
+    sk.strip_prefix(CHUNK_PREFIX)?
+        .split('#')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Sort key of a course's membership item, under the course's partition.
@@ -175,5 +213,31 @@ mod tests {
         }
         assert_ne!(ALL_LINKS, ALL_FAILED);
         assert_eq!(tracked_sk(&Tracked::All), "*");
+    }
+
+    #[test]
+    fn structure_keys_sort_by_version_and_never_collide() {
+        let id: CourseId = "Org/C/R".parse().unwrap();
+        let pk = structure_pk(&id);
+        for other in [
+            COURSE_PREFIX,
+            TEACHER_PREFIX,
+            SET_PREFIX,
+            LINK_PREFIX,
+            FAILED_PREFIX,
+        ] {
+            assert!(!pk.starts_with(other), "{pk}");
+        }
+        assert_ne!(pk, course_pk(&id));
+        let sk = chunk_sk(42, "00ff", 3);
+        assert_eq!(sk, "CHUNK#00000000000000000042#00ff#0003");
+        assert!(sk.starts_with(&chunk_set_prefix(42, "00ff")));
+        assert_eq!(chunk_version(&sk), Some(42));
+        assert_eq!(chunk_version(STRUCTURE_HEAD_SK), None);
+        assert!(
+            chunk_sk(9, "ff", 0) < chunk_sk(10, "00", 0),
+            "versions sort as numbers"
+        );
+        assert!(!STRUCTURE_HEAD_SK.starts_with(CHUNK_PREFIX));
     }
 }

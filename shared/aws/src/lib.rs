@@ -1,7 +1,7 @@
-//! AWS adapters of pok-eco: the catalog and the pipeline's state (links, tracked courses,
-//! refused statements) on one DynamoDB table ([`DynamoStore`]), the table's creation, the
-//! statement queue on SQS ([`SqsQueue`]), and the SDK configuration. Lambda start-up lives in
-//! `pokeco-lambda`, so the `pokeco` command line links none of it.
+//! AWS adapters of pok-eco: the catalog, the pipeline's state (links, tracked courses,
+//! refused statements) and the course structures on one DynamoDB table ([`DynamoStore`]), the
+//! table's creation, the statement queue on SQS ([`SqsQueue`]), and the SDK configuration.
+//! Lambda start-up lives in `pokeco-lambda`, so the `pokeco` command line links none of it.
 
 mod batch;
 mod config;
@@ -13,6 +13,7 @@ mod pipeline;
 mod queue;
 mod reads;
 mod store;
+mod structure;
 mod table;
 
 pub use config::load_config;

@@ -1,7 +1,7 @@
 //! The pure core of pok-eco: catalog types, validation and the catalog service, OAI-PMH
 //! request parsing, resumption tokens and rendering, edX events and their xAPI translation,
-//! settings, and the ports the adapters implement. No AWS types, no I/O beyond reading the
-//! environment.
+//! course structures, settings, and the ports the adapters implement. No AWS types, no I/O
+//! beyond reading the environment.
 
 pub mod catalog;
 pub mod config;
@@ -18,6 +18,7 @@ pub mod progress;
 pub mod queue;
 pub mod secret;
 pub mod store;
+pub mod structure;
 pub mod sync;
 pub mod xapi;
 

@@ -66,8 +66,13 @@ CREATE TABLE IF NOT EXISTS tracked_courses (course TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS failed_statements (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 ";
 
+/// Version 4: course structures, one per course, as their JSON.
+const SCHEMA_V4: &str = "
+CREATE TABLE IF NOT EXISTS course_structures (course_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+";
+
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The SQLite catalog store. Cheap to clone; clones share one connection.
 #[derive(Clone)]
@@ -142,6 +147,9 @@ fn upgrade(conn: &mut Connection) -> StoreResult<()> {
     }
     if version < 3 {
         tx.execute_batch(SCHEMA_V3).map_err(unavailable)?;
+    }
+    if version < 4 {
+        tx.execute_batch(SCHEMA_V4).map_err(unavailable)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod checkers;
+mod demo;
 mod oai_http;
 mod pipeline;
 mod snapshots_valid;

@@ -1,12 +1,13 @@
-//! `/admin/courses` and `/admin/courses/{id}`.
+//! `/admin/courses` and `/admin/courses/{id}`; `/admin/courses/{id}/structure` is passed on to
+//! [`super::structure`].
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::response::Response;
+use axum::extract::{FromRequest, Request, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::written;
+use super::{structure, written};
 use crate::extract::{JsonDoc, PathParam, QueryArgs};
 use crate::{AdminError, AdminState};
 use pokeco_core::catalog::service::{CourseListing, CoursePage, CourseView};
@@ -38,8 +39,12 @@ pub(crate) async fn create(
 pub(crate) async fn put(
     State(s): State<Arc<AdminState>>,
     PathParam(id): PathParam,
-    JsonDoc(doc): JsonDoc,
+    request: Request,
 ) -> Result<Response, AdminError> {
+    if let Some(course) = structure::course_of(&id) {
+        return structure::put(&s, course, request).await;
+    }
+    let JsonDoc(doc) = JsonDoc::from_request(request, &s).await?;
     Ok(written(
         s.catalog
             .put_course(&doc, Some(&id))
@@ -51,20 +56,21 @@ pub(crate) async fn put(
 pub(crate) async fn get(
     State(s): State<Arc<AdminState>>,
     PathParam(id): PathParam,
-) -> Result<Json<CourseView>, AdminError> {
-    Ok(Json(
-        s.catalog.get_course(&id).await.map_err(AdminError::from)?,
-    ))
+) -> Result<Response, AdminError> {
+    if let Some(course) = structure::course_of(&id) {
+        return structure::get(&s, course).await;
+    }
+    let view: CourseView = s.catalog.get_course(&id).await?;
+    Ok(Json(view).into_response())
 }
 
 pub(crate) async fn delete(
     State(s): State<Arc<AdminState>>,
     PathParam(id): PathParam,
-) -> Result<Json<CourseView>, AdminError> {
-    Ok(Json(
-        s.catalog
-            .delete_course(&id)
-            .await
-            .map_err(AdminError::from)?,
-    ))
+) -> Result<Response, AdminError> {
+    if let Some(course) = structure::course_of(&id) {
+        return structure::delete(&s, course).await;
+    }
+    let view: CourseView = s.catalog.delete_course(&id).await?;
+    Ok(Json(view).into_response())
 }

@@ -4,6 +4,7 @@ pub(crate) mod courses;
 pub(crate) mod delivery;
 pub(crate) mod links;
 pub(crate) mod sets;
+pub(crate) mod structure;
 pub(crate) mod teachers;
 pub(crate) mod tracked;
 

@@ -92,3 +92,23 @@ async fn unknown_routes_and_methods_answer_json_through_lambda() {
     let (status, body) = through_lambda(&app, &v2_event("PATCH", "/admin/courses", None)).await;
     assert_eq!((status, body["error"].is_string()), (405, true));
 }
+
+#[tokio::test]
+async fn a_structure_of_an_old_style_course_travels_through_lambda() {
+    let app = lambda_app().await;
+    let id = "Polimi/FIS101/2015_M9";
+    let mut doc = course();
+    doc["course_id"] = json!(id);
+    let course_path = format!("/admin/courses/{id}");
+    let (status, _) = through_lambda(&app, &v2_event("PUT", &course_path, Some(&doc))).await;
+    assert_eq!(status, 201);
+    let structure =
+        serde_json::to_value(pokeco_core::contract::course_structure(id, 1, 2, "x")).unwrap();
+    let path = format!("{course_path}/structure");
+    let (status, body) = through_lambda(&app, &v2_event("PUT", &path, Some(&structure))).await;
+    assert_eq!((status, &body["blocks"]), (201, &json!(4)), "{body}");
+    let (status, body) = through_lambda(&app, &v2_event("GET", &path, None)).await;
+    assert_eq!((status, body), (200, structure));
+    let (status, body) = through_lambda(&app, &v2_event("DELETE", &path, None)).await;
+    assert_eq!((status, &body["deleted"]), (200, &json!(id)));
+}

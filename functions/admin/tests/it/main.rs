@@ -7,4 +7,5 @@
 mod api;
 mod lambda_events;
 mod pipeline;
+mod structure;
 mod support;

@@ -12,6 +12,7 @@ use pokeco_core::catalog::CatalogService;
 use pokeco_core::oai::OaiPrefix;
 use pokeco_core::pipeline::PipelineService;
 use pokeco_core::secret::BearerToken;
+use pokeco_core::structure::StructureService;
 use pokeco_local::{SqliteQueue, SqliteStore};
 pub use pokeco_testkit::OAI_PREFIX as PREFIX;
 use serde_json::{json, Value};
@@ -32,8 +33,10 @@ pub fn state(token: Option<&str>) -> AdminState {
 
 /// The admin state over a given store and queue, which the test also reads and writes.
 pub fn state_over(token: Option<&str>, store: SqliteStore, queue: Arc<SqliteQueue>) -> AdminState {
+    let prefix = OaiPrefix::new(PREFIX).unwrap();
     AdminState {
-        catalog: CatalogService::new(Arc::new(store.clone()), OaiPrefix::new(PREFIX).unwrap()),
+        catalog: CatalogService::new(Arc::new(store.clone()), prefix.clone()),
+        structure: StructureService::new(Arc::new(store.clone()), Arc::new(store.clone()), prefix),
         pipeline: PipelineService::new(
             Arc::new(store),
             queue,

@@ -11,3 +11,4 @@ mod limits;
 mod mocked;
 mod pipeline;
 mod queue;
+mod structure;

@@ -11,7 +11,10 @@ pub use ids::{
     CourseId, HttpUrl, InterestArea, Invalid, Lang, SetSpec, TeacherId, ISO_639_1,
     MAX_COURSE_ID_BYTES,
 };
-pub use model::{Course, CourseRecord, LangMap, LearningTime, OaiSet, Teacher};
+pub use model::{
+    Course, CourseRecord, GradeCutoffs, LangMap, LearningTime, OaiSet, Teacher, MAX_GRADES,
+    MAX_GRADE_NAME_BYTES,
+};
 pub use service::{CatalogError, CatalogService};
 pub use validate::{
     parse_json, referenced_sets, referenced_teachers, validate_course, validate_set,

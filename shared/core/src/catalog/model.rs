@@ -110,6 +110,84 @@ pub struct Course {
     pub typical_learning_time: Option<LearningTime>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sets: Vec<SetSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade_cutoffs: Option<GradeCutoffs>,
+}
+
+/// The most grades a course's cutoffs name (the LMS's grading policy has at most five).
+pub const MAX_GRADES: usize = 16;
+/// The longest grade name, in bytes (the LMS's are letters or a word such as `Pass`).
+pub const MAX_GRADE_NAME_BYTES: usize = 64;
+
+/// A course's grade cutoffs, as the LMS's grading policy holds them (`GRADE_CUTOFFS`): each
+/// grade's name and the fraction of the course grade (in `(0, 1]`) that earns it, e.g.
+/// `{"Pass": 0.5}` or `{"A": 0.9, "B": 0.8}`. Not published over OAI-PMH: ecoapi uses the
+/// lowest one as the pass mark (pokeco-legacy.md D.4).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BTreeMap<String, f64>", into = "BTreeMap<String, f64>")]
+pub struct GradeCutoffs(BTreeMap<String, f64>);
+
+impl GradeCutoffs {
+    /// Each grade and its fraction, in grade-name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0.iter().map(|(g, v)| (g.as_str(), *v))
+    }
+
+    /// The smallest cutoff above zero: the fraction a learner must exceed to pass.
+    pub fn lowest_nonzero(&self) -> Option<f64> {
+        self.0
+            .values()
+            .copied()
+            .filter(|v| *v > 0.0)
+            .reduce(f64::min)
+    }
+}
+
+/// Why a grade name cannot be one, if it cannot.
+pub(crate) fn grade_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("a grade name must not be empty".to_owned())
+    } else if name.len() > MAX_GRADE_NAME_BYTES {
+        Some(format!(
+            "a grade name is at most {MAX_GRADE_NAME_BYTES} bytes"
+        ))
+    } else if name.chars().any(char::is_control) {
+        Some("a grade name must not contain control characters".to_owned())
+    } else {
+        None
+    }
+}
+
+/// Why a cutoff cannot be one, if it cannot: it is a fraction of the grade in `(0, 1]`.
+pub(crate) fn cutoff_problem(value: f64) -> Option<String> {
+    (!(value > 0.0 && value <= 1.0))
+        .then(|| format!("{value} is not a fraction of the grade greater than 0 and at most 1"))
+}
+
+impl TryFrom<BTreeMap<String, f64>> for GradeCutoffs {
+    type Error = Invalid;
+    fn try_from(map: BTreeMap<String, f64>) -> Result<Self, Invalid> {
+        if map.is_empty() {
+            return Err(Invalid(
+                "grade cutoffs must name at least one grade; leave the field out instead".into(),
+            ));
+        }
+        if map.len() > MAX_GRADES {
+            return Err(Invalid(format!("at most {MAX_GRADES} grades")));
+        }
+        for (name, value) in &map {
+            if let Some(why) = grade_name_problem(name).or_else(|| cutoff_problem(*value)) {
+                return Err(Invalid(format!("grade {name:?}: {why}")));
+            }
+        }
+        Ok(Self(map))
+    }
+}
+
+impl From<GradeCutoffs> for BTreeMap<String, f64> {
+    fn from(v: GradeCutoffs) -> Self {
+        v.0
+    }
 }
 
 /// A course with what the store keeps beside it: its datestamp (last change, deletion
@@ -151,6 +229,12 @@ pub struct OaiSet {
 }
 
 impl Course {
+    /// The smallest non-zero grade cutoff: a learner whose grade exceeds it has passed (the
+    /// old API's rule, pokeco-legacy.md D.4). `None` when the course has no cutoffs.
+    pub fn lowest_nonzero_cutoff(&self) -> Option<f64> {
+        self.grade_cutoffs.as_ref()?.lowest_nonzero()
+    }
+
     /// The course's sets in header order: `EcoBase` first, since ECO reads only the first.
     pub fn header_sets(&self) -> impl Iterator<Item = &SetSpec> {
         let base = self.sets.iter().filter(|s| s.is_eco_base());
@@ -179,7 +263,7 @@ mod tests {
         let c: Course = serde_json::from_value(serde_json::json!({
             "course_id": "a/b/c", "title": {"en": "t"}, "description": {"en": "d"},
             "languages": ["en"], "url": "https://x.org/", "organizers": ["o"],
-            "interest_area": "ECO:TS", "grade_cutoffs": {"pass": 0.5}
+            "interest_area": "ECO:TS", "certificate_template": {"id": 7}
         }))
         .unwrap();
         assert_eq!(c.course_id.as_str(), "a/b/c");
@@ -188,6 +272,45 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(t.full_name(), "A B");
+    }
+
+    fn with_cutoffs(cutoffs: serde_json::Value) -> Result<Course, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({
+            "course_id": "a/b/c", "title": {"en": "t"}, "description": {"en": "d"},
+            "languages": ["en"], "url": "https://x.org/", "organizers": ["o"],
+            "interest_area": "ECO:TS", "grade_cutoffs": cutoffs
+        }))
+    }
+
+    #[test]
+    fn the_lowest_nonzero_cutoff_is_the_pass_mark() {
+        let c = with_cutoffs(serde_json::json!({"A": 0.9, "B": 0.75, "C": 0.6})).unwrap();
+        assert_eq!(c.lowest_nonzero_cutoff(), Some(0.6));
+        let c = with_cutoffs(serde_json::json!({"Pass": 1})).unwrap();
+        assert_eq!(c.lowest_nonzero_cutoff(), Some(1.0));
+        let mut c = with_cutoffs(serde_json::json!({"Pass": 0.5})).unwrap();
+        c.grade_cutoffs = None;
+        assert_eq!(c.lowest_nonzero_cutoff(), None);
+        let json = serde_json::to_value(&c).unwrap();
+        assert!(json.get("grade_cutoffs").is_none(), "absent, not null");
+    }
+
+    #[test]
+    fn cutoffs_outside_zero_to_one_are_refused() {
+        for bad in [
+            serde_json::json!({"Pass": 0}),
+            serde_json::json!({"Pass": 0.0}),
+            serde_json::json!({"Pass": -0.5}),
+            serde_json::json!({"Pass": 1.01}),
+            serde_json::json!({"Pass": "0.5"}),
+            serde_json::json!({"": 0.5}),
+            serde_json::json!({}),
+        ] {
+            assert!(with_cutoffs(bad.clone()).is_err(), "{bad}");
+        }
+        let c = with_cutoffs(serde_json::json!({"B": 0.7, "A": 0.9})).unwrap();
+        let grades: Vec<(&str, f64)> = c.grade_cutoffs.as_ref().unwrap().iter().collect();
+        assert_eq!(grades, [("A", 0.9), ("B", 0.7)]);
     }
 
     #[test]

@@ -58,6 +58,13 @@ pub fn full_course(id: &str) -> Course {
         study_load: Some(5),
         typical_learning_time: Some("PT24H".to_owned().try_into().unwrap()),
         sets: vec![spec("EcoBase"), spec("physics:mechanics")],
+        grade_cutoffs: Some(
+            [("A".to_owned(), 0.9), ("Pass".to_owned(), 0.55)]
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .try_into()
+                .unwrap(),
+        ),
     }
 }
 
@@ -79,6 +86,7 @@ pub fn minimal_course(id: &str) -> Course {
         study_load: None,
         typical_learning_time: None,
         sets: vec![],
+        grade_cutoffs: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The contracts every [`CatalogStore`](crate::store::CatalogStore),
-//! [`StatementQueue`](crate::queue::StatementQueue) and
-//! [`PipelineStore`](crate::pipeline::PipelineStore) keeps, as generic async checks (feature
+//! [`StatementQueue`](crate::queue::StatementQueue),
+//! [`PipelineStore`](crate::pipeline::PipelineStore) and
+//! [`StructureStore`](crate::structure::StructureStore) keeps, as generic async checks (feature
 //! `contract`).
 //!
 //! Each check takes a fresh, empty store and panics on the first broken promise. An adapter
@@ -27,6 +28,7 @@ mod paging;
 mod pipeline;
 mod queue;
 mod references;
+mod structure;
 mod teachers_sets;
 
 pub use courses::*;
@@ -37,6 +39,7 @@ pub use paging::*;
 pub use pipeline::*;
 pub use queue::*;
 pub use references::*;
+pub use structure::*;
 pub use teachers_sets::*;
 
 /// Every check of the contract, by name. [`catalog_store_contract!`] turns each into a test.
@@ -151,6 +154,31 @@ macro_rules! pipeline_store_contract {
         );
     };
 }
+
+/// Every check of the structure-store contract (one structure per course, replaced whole).
+#[macro_export]
+macro_rules! structure_store_contract {
+    ($fresh:path) => {
+        $crate::structure_store_contract!(@each $fresh;
+            structures_are_put_read_replaced_and_deleted,
+            structures_of_two_courses_are_kept_apart,
+            the_largest_structure_is_kept_whole,
+            readers_see_one_structure_or_the_other_while_it_is_replaced,
+        );
+    };
+    (@each $fresh:path; $($check:ident),+ $(,)?) => {
+        $crate::contract_tests!(
+            $fresh,
+            the_structure_contract_lists_every_check,
+            &[$crate::contract::STRUCTURE_CHECK_SOURCE],
+            "S: StructureStore>(store: S)";
+            $($check),+
+        );
+    };
+}
+
+/// The source of the structure-store checks.
+pub const STRUCTURE_CHECK_SOURCE: &str = include_str!("structure.rs");
 
 /// The source of the pipeline-store checks.
 pub const PIPELINE_CHECK_SOURCE: &str = include_str!("pipeline.rs");

@@ -26,15 +26,16 @@ pub const TIME_WITH_MILLIS: &str = "http://www.ecolearning.eu/expapi/extensions/
 /// The namespace of statement ids: UUIDv5 of the source event within it.
 pub const STATEMENT_NAMESPACE: Uuid = Uuid::from_u128(0x6f0c_9a52_8d1e_4c3b_9a7e_2b5d_0c4e_8f11);
 
+// Activity types; those the tasks view also names are public.
 const COURSE: &str = "http://adlnet.gov/expapi/activities/course";
-const MODULE: &str = "http://adlnet.gov/expapi/activities/module";
-const QUESTION: &str = "http://adlnet.gov/expapi/activities/question";
-const VIDEO: &str = "http://activitystrea.ms/schema/1.0/video";
+pub const MODULE: &str = "http://adlnet.gov/expapi/activities/module";
+pub const QUESTION: &str = "http://adlnet.gov/expapi/activities/question";
+pub const VIDEO: &str = "http://activitystrea.ms/schema/1.0/video";
 const WIKI: &str = "http://www.ecolearning.eu/expapi/activitytype/wiki";
 const THREAD: &str = "http://www.ecolearning.eu/expapi/activitytype/discussionthread";
 const MESSAGE: &str = "http://www.ecolearning.eu/expapi/activitytype/forummessage";
-const DISCUSSION: &str = "http://id.tincanapi.com/activitytype/discussion";
-const PEER_ASSESSMENT: &str = "http://www.ecolearning.eu/expapi/activitytype/peerassessment";
+pub const DISCUSSION: &str = "http://id.tincanapi.com/activitytype/discussion";
+pub const PEER_ASSESSMENT: &str = "http://www.ecolearning.eu/expapi/activitytype/peerassessment";
 
 /// The verbs of the profile: IRI and `en-US` display.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

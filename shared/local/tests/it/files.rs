@@ -2,6 +2,7 @@
 //! leniently, shared by several processes.
 
 use pokeco_core::store::{CatalogStore, RecordQuery, StoreError};
+use pokeco_core::structure::StructureStore;
 use pokeco_local::{SqliteStore, SCHEMA_VERSION};
 use rusqlite::Connection;
 use tempfile::TempDir;
@@ -71,6 +72,11 @@ async fn a_file_of_the_first_schema_is_upgraded() {
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
     // The deleted course holds nothing.
     store.delete_set(&"old".parse().unwrap()).await.unwrap();
+    // The later versions' tables came with the upgrade: course structures (version 4).
+    let structure = pokeco_core::contract::course_structure("a/b/c", 1, 1, "x");
+    store.put_structure(&structure).await.unwrap();
+    let id = structure.course().clone();
+    assert_eq!(store.get_structure(&id).await.unwrap(), Some(structure));
     // A second open changes nothing.
     drop(store);
     SqliteStore::open(&path).unwrap();
@@ -102,7 +108,7 @@ async fn records_with_unknown_fields_read() {
         r#"INSERT INTO courses (id, datestamp, deleted, body) VALUES ('a/b/c', 1700000000, 0,
              '{"course_id":"a/b/c","title":{"en":"T"},"description":{"en":"D"},"languages":["en"],
                "url":"https://x.org/","organizers":["O"],"interest_area":"ECO:TS",
-               "grade_cutoffs":{"Pass":0.5}}');
+               "certificate_template":{"id":7}}');
            INSERT INTO teachers (id, body) VALUES ('t1',
              '{"id":"t1","first_name":"A","last_name":"B","pronouns":"she"}');
            INSERT INTO sets (spec, body) VALUES ('s', '{"spec":"s","name":"S","color":"red"}');"#,

@@ -7,3 +7,4 @@ mod contract;
 mod files;
 mod pipeline;
 mod queue;
+mod structure;

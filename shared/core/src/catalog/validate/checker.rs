@@ -12,7 +12,9 @@ use super::{
     MAX_MEMBERSHIPS, MAX_SETS, MAX_STRING_BYTES, MAX_TEACHERS,
 };
 use crate::catalog::ids::{InterestArea, Invalid, Lang, SetSpec, TeacherId};
-use crate::catalog::model::LangMap;
+use crate::catalog::model::{
+    cutoff_problem, grade_name_problem, GradeCutoffs, LangMap, MAX_GRADES,
+};
 use crate::datestamp::Datestamp;
 
 /// A field in a path: `a.b`, or `a["x y"]` when the name is not a plain word (a bad key).
@@ -363,6 +365,43 @@ impl Checker {
             );
         }
         Some(d)
+    }
+
+    /// The LMS's `GRADE_CUTOFFS`: grade name → fraction of the grade in `(0, 1]`.
+    pub(super) fn grade_cutoffs(&mut self, v: &Value, path: &str) -> Option<GradeCutoffs> {
+        let obj = self.object(v, path)?;
+        if obj.is_empty() {
+            self.reject(
+                path,
+                "must name at least one grade; leave the field out when the course has none",
+            );
+            return None;
+        }
+        if obj.len() > MAX_GRADES {
+            self.reject(path, format!("has more than {MAX_GRADES} grades"));
+            return None;
+        }
+        let mut cutoffs = std::collections::BTreeMap::new();
+        for (name, value) in obj {
+            let at = child(path, name);
+            if let Some(why) = grade_name_problem(name) {
+                self.reject(&at, why);
+                continue;
+            }
+            match value.as_f64() {
+                Some(f) => match cutoff_problem(f) {
+                    Some(why) => self.reject(&at, why),
+                    None => {
+                        cutoffs.insert(name.clone(), f);
+                    }
+                },
+                None => self.reject(
+                    &at,
+                    format!("must be a number between 0 and 1, not {}", kind(value)),
+                ),
+            }
+        }
+        GradeCutoffs::try_from(cutoffs).ok()
     }
 
     pub(super) fn count(&mut self, v: &Value, path: &str) -> Option<u32> {

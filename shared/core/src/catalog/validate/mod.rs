@@ -156,6 +156,7 @@ const COURSE_FIELDS: &[&str] = &[
     "study_load",
     "typical_learning_time",
     "sets",
+    "grade_cutoffs",
 ];
 const TEACHER_FIELDS: &[&str] = &["id", "first_name", "last_name", "image", "descriptions"];
 const SET_FIELDS: &[&str] = &["spec", "name"];
@@ -220,6 +221,9 @@ pub fn validate_course(json: &Value, known: &Known<'_>) -> Result<Validated<Cour
     let sets = c
         .optional(obj, "sets")
         .and_then(|v| c.sets(v, "sets", known));
+    let grade_cutoffs = c
+        .optional(obj, "grade_cutoffs")
+        .map(|v| c.grade_cutoffs(v, "grade_cutoffs"));
     if !sets
         .as_ref()
         .is_some_and(|s| s.iter().any(SetSpec::is_eco_base))
@@ -266,6 +270,7 @@ pub fn validate_course(json: &Value, known: &Known<'_>) -> Result<Validated<Cour
         study_load: study_load.flatten(),
         typical_learning_time: typical_learning_time.flatten(),
         sets: sets.unwrap_or_default(),
+        grade_cutoffs: grade_cutoffs.flatten(),
     };
     c.document_size(&course);
     c.finish(course)

@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::catalog::{InterestArea, SetSpec, TeacherId};
+use crate::catalog::{InterestArea, SetSpec, TeacherId, MAX_GRADES};
 
 const TEACHER: &str = "0b7d4c52-3f6e-4a51-9c1e-2a9f8e6d4b10";
 
@@ -560,4 +560,46 @@ fn store_limits_are_validation_rules() {
     assert!(r.problems[0]
         .message
         .contains(&MAX_DOCUMENT_BYTES.to_string()));
+}
+
+#[test]
+fn grade_cutoffs_are_fractions_of_the_grade() {
+    let v = course(&with(json!({"grade_cutoffs": {"A": 0.9, "Pass": 0.5}}))).unwrap();
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    assert_eq!(v.value.lowest_nonzero_cutoff(), Some(0.5));
+    let back = serde_json::to_value(&v.value).unwrap();
+    assert_eq!(back["grade_cutoffs"], json!({"A": 0.9, "Pass": 0.5}));
+    assert!(course(&with(json!({"grade_cutoffs": {"Pass": 1}}))).is_ok());
+    assert!(course(&with(json!({"grade_cutoffs": null}))).is_ok());
+
+    let r = course(&with(json!({"grade_cutoffs": {
+        "A": 0, "B": 1.5, "C": -0.1, "D": "0.5", "": 0.5, "ok": 0.4
+    }})))
+    .unwrap_err();
+    assert_eq!(
+        paths(&r),
+        [
+            "grade_cutoffs.A",
+            "grade_cutoffs.B",
+            "grade_cutoffs.C",
+            "grade_cutoffs.D",
+            "grade_cutoffs[\"\"]"
+        ]
+    );
+    assert!(message_at(&r, "grade_cutoffs.A").contains("greater than 0"));
+    assert!(message_at(&r, "grade_cutoffs.D").contains("a string"));
+
+    for (bad, why) in [
+        (json!({}), "at least one grade"),
+        (json!([0.5]), "JSON object"),
+        (json!(0.5), "JSON object"),
+    ] {
+        let r = course(&with(json!({ "grade_cutoffs": bad }))).unwrap_err();
+        assert!(message_at(&r, "grade_cutoffs").contains(why), "{bad}: {r}");
+    }
+    let many: serde_json::Map<String, Value> = (0..=MAX_GRADES)
+        .map(|i| (format!("G{i}"), json!(0.5)))
+        .collect();
+    let r = course(&with(json!({ "grade_cutoffs": many }))).unwrap_err();
+    assert_eq!(paths(&r), ["grade_cutoffs"]);
 }
