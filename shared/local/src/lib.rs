@@ -1,9 +1,11 @@
 //! Embedded adapters of pok-eco on SQLite: the catalog store and the statement queue behind
 //! `pokeco serve` and the command line, with the pipeline's state (links, tracked courses, refused
-//! statements) in the catalog's file. Files in the data folder, no server.
+//! statements) and the progress projection in the catalog's file. Files in the data folder, no
+//! server.
 
 mod db;
 mod pipeline;
+mod progress;
 mod queue;
 mod store;
 

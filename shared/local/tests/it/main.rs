@@ -6,4 +6,5 @@
 mod contract;
 mod files;
 mod pipeline;
+mod progress;
 mod queue;
