@@ -179,7 +179,7 @@ fn put_request(item: Item) -> StoreResult<WriteRequest> {
     Ok(WriteRequest::builder().put_request(put).build())
 }
 
-fn delete_request(key: Item) -> StoreResult<WriteRequest> {
+pub(crate) fn delete_request(key: Item) -> StoreResult<WriteRequest> {
     let delete = DeleteRequest::builder()
         .set_key(Some(key))
         .build()
@@ -205,7 +205,7 @@ impl DynamoStore {
     /// Applies these writes, 25 a call. DynamoDB refuses a batch that names a key twice, so
     /// a key written twice here is written once, as the last request for it says. Requests
     /// DynamoDB leaves unprocessed (throttling) are sent again, with backoff.
-    async fn batch_write(&self, requests: Vec<WriteRequest>) -> StoreResult<()> {
+    pub(crate) async fn batch_write(&self, requests: Vec<WriteRequest>) -> StoreResult<()> {
         let mut unique: Vec<WriteRequest> = Vec::with_capacity(requests.len());
         let mut position: HashMap<(String, String), usize> = HashMap::new();
         for request in requests {

@@ -10,4 +10,5 @@ mod dynamo;
 mod limits;
 mod mocked;
 mod pipeline;
+mod progress;
 mod queue;
