@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use pokeco_core::config::{process_env, ConfigError};
 use pokeco_core::pipeline::PipelineStore;
+use pokeco_core::progress::ProgressStore;
 use pokeco_core::queue::StatementQueue;
 use pokeco_core::store::CatalogStore;
 
@@ -17,6 +18,7 @@ pub type AnyError = Box<dyn std::error::Error>;
 pub struct Backends {
     pub catalog: Arc<dyn CatalogStore>,
     pub pipeline: Arc<dyn PipelineStore>,
+    pub progress: Arc<dyn ProgressStore>,
     pub queue: Arc<dyn StatementQueue>,
 }
 
@@ -50,7 +52,8 @@ pub async fn open(data: &Path) -> Result<Backends, AnyError> {
             let store = Arc::new(pokeco_aws::DynamoStore::from_config(&config, table));
             Ok(Backends {
                 catalog: store.clone(),
-                pipeline: store,
+                pipeline: store.clone(),
+                progress: store,
                 queue: Arc::new(pokeco_aws::SqsQueue::from_config(&config, queue_url)),
             })
         }
@@ -60,7 +63,8 @@ pub async fn open(data: &Path) -> Result<Backends, AnyError> {
             let queue = pokeco_local::SqliteQueue::open(&data.join(QUEUE_FILE), MAX_RECEIVES)?;
             Ok(Backends {
                 catalog: store.clone(),
-                pipeline: store,
+                pipeline: store.clone(),
+                progress: store,
                 queue: Arc::new(queue),
             })
         }
