@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use pokeco_core::config::{process_env, ConfigError};
 use pokeco_core::pipeline::PipelineStore;
+use pokeco_core::progress::ProgressStore;
 use pokeco_core::queue::StatementQueue;
 use pokeco_core::store::CatalogStore;
 use pokeco_core::structure::StructureStore;
@@ -19,6 +20,7 @@ pub struct Backends {
     pub catalog: Arc<dyn CatalogStore>,
     pub pipeline: Arc<dyn PipelineStore>,
     pub structure: Arc<dyn StructureStore>,
+    pub progress: Arc<dyn ProgressStore>,
     pub queue: Arc<dyn StatementQueue>,
 }
 
@@ -27,14 +29,19 @@ pub struct Stores {
     pub catalog: Arc<dyn CatalogStore>,
     pub pipeline: Arc<dyn PipelineStore>,
     pub structure: Arc<dyn StructureStore>,
+    pub progress: Arc<dyn ProgressStore>,
 }
 
 impl Stores {
-    fn of<S: CatalogStore + PipelineStore + StructureStore + 'static>(store: Arc<S>) -> Self {
+    fn of<S>(store: Arc<S>) -> Self
+    where
+        S: CatalogStore + PipelineStore + StructureStore + ProgressStore + 'static,
+    {
         Self {
             catalog: store.clone(),
             pipeline: store.clone(),
-            structure: store,
+            structure: store.clone(),
+            progress: store,
         }
     }
 }
@@ -86,6 +93,7 @@ pub async fn open(data: &Path) -> Result<Backends, AnyError> {
                 catalog: stores.catalog,
                 pipeline: stores.pipeline,
                 structure: stores.structure,
+                progress: stores.progress,
                 queue: Arc::new(pokeco_aws::SqsQueue::from_config(&config, queue_url)),
             })
         }
@@ -97,6 +105,7 @@ pub async fn open(data: &Path) -> Result<Backends, AnyError> {
                 catalog: stores.catalog,
                 pipeline: stores.pipeline,
                 structure: stores.structure,
+                progress: stores.progress,
                 queue: Arc::new(queue),
             })
         }

@@ -210,9 +210,11 @@ async fn run_replay(files: &[PathBuf], data: &Path) -> Result<Outcome, AnyError>
     let service = IngestService::new(
         b.catalog,
         b.pipeline,
+        b.progress,
         b.queue,
         settings.profile,
         settings.tracked,
+        settings.buckets,
     );
     let summary = pokeco::replay::replay(&service, files).await?;
     println!("{}", serde_json::to_string_pretty(&summary)?);

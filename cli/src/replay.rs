@@ -1,7 +1,8 @@
 //! `pokeco replay FILE...`: tracking logs (plain or gzip, any size) read as a stream and
 //! ingested as `POST /events` would, in chunks, with progress on standard error and a summary
-//! on standard output. Statement ids are stable, so a second replay of the same file adds
-//! nothing to the LRS. A corrupt line is counted and shown, never fatal; a file that cannot be
+//! on standard output. It also backfills the progress projection. Statement ids are stable and
+//! progress merges idempotent, so a second replay of the same file adds nothing to the LRS and
+//! changes no progress. A corrupt line is counted and shown, never fatal; a file that cannot be
 //! read to its end is reported and the next file read.
 
 use std::fs::File;
@@ -37,6 +38,8 @@ pub struct Summary {
     pub files: Vec<FileSummary>,
     pub events: u64,
     pub enqueued: u64,
+    /// Progress states that changed the stored ones (0 for a log replayed again).
+    pub progress_updates: u64,
     pub seconds: f64,
     pub events_per_second: f64,
 }
@@ -206,6 +209,7 @@ pub async fn replay(service: &IngestService, files: &[PathBuf]) -> Result<Summar
     let events: u64 = summaries.iter().map(|s| s.report.events).sum();
     Ok(Summary {
         enqueued: summaries.iter().map(|s| s.report.enqueued).sum(),
+        progress_updates: summaries.iter().map(|s| s.report.progress_updates).sum(),
         events,
         seconds,
         events_per_second: events as f64 / seconds.max(1e-3),

@@ -295,9 +295,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         service: IngestService::new(
             Arc::clone(&store),
             Arc::new(sqlite.clone()),
+            Arc::new(sqlite.clone()),
             queue.clone(),
             ingest_settings.profile,
             ingest_settings.tracked,
+            ingest_settings.buckets,
         ),
         token: ingest_settings.token,
     };

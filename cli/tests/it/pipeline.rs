@@ -106,3 +106,77 @@ fn links_replay_and_delivery_status_on_one_data_folder() {
     assert!(!sync.status.success());
     assert!(String::from_utf8_lossy(&sync.stderr).contains("POKECO_LRS_URL"));
 }
+
+/// `pokeco replay` backfills the progress projection, grade events included; replaying the
+/// same log again changes no state.
+#[test]
+fn a_replay_backfills_progress_and_a_second_changes_nothing() {
+    use pokeco_core::progress::ProgressStore;
+    use pokeco_testkit::events::{openedx_tracking_log, LINKS, OPENEDX_LINK};
+
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links.csv");
+    let (user, sub) = OPENEDX_LINK;
+    std::fs::write(&links, format!("{}{user},{sub}\n", links_csv())).unwrap();
+    let import = pokeco(
+        data.path(),
+        &["link", "import", links.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let log = dir.path().join("tracking.log");
+    std::fs::write(
+        &log,
+        format!("{}{}", legacy_tracking_log(), openedx_tracking_log()),
+    )
+    .unwrap();
+
+    let replay = || {
+        let out = pokeco(data.path(), &["replay", log.to_str().unwrap()], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json(&out)
+    };
+    let read = || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let store = pokeco_local::SqliteStore::open(&data.path().join(pokeco::serve::CATALOG_FILE))
+            .unwrap();
+        LINKS
+            .into_iter()
+            .chain([OPENEDX_LINK])
+            .flat_map(|(_, sub)| {
+                runtime
+                    .block_on(store.user_progress(&sub.parse().unwrap()))
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let first = replay();
+    assert_eq!(first["progress_updates"], 3, "{first}");
+    assert_eq!(first["files"][0]["progress_states"], 3, "{first}");
+    let states = read();
+    assert_eq!(states.len(), 3);
+    let demo = states
+        .iter()
+        .find(|(course, _)| course.as_str() == "course-v1:edX+DemoX+Demo_Course")
+        .map(|(_, state)| state)
+        .unwrap();
+    assert!(
+        demo.grade.is_some() && demo.first_passed_ms.is_some(),
+        "{demo:?}"
+    );
+
+    let second = replay();
+    assert_eq!(second["progress_updates"], 0, "{second}");
+    assert_eq!(second["files"][0]["progress_states"], 3, "{second}");
+    assert_eq!(read(), states);
+}

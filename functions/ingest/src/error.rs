@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pokeco_core::ingest::IngestError;
 use pokeco_core::queue::QueueError;
+use pokeco_core::store::StoreError;
 use pokeco_http::JsonError;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,12 +38,23 @@ impl IntoResponse for IngestHttpError {
                     }
                 }
             }
+            Self::Ingest(IngestError::Progress(e)) => {
+                tracing::error!(error = %e, "progress store failed: the request is answered 503");
+                match e {
+                    StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &self {
             // The sender retries the whole request: statement ids make that harmless.
             Self::Ingest(IngestError::Queue(_)) => {
                 "the queue is unavailable: nothing is claimed, send the events again".to_owned()
+            }
+            Self::Ingest(IngestError::Progress(_)) => {
+                "the progress store is unavailable: nothing is claimed, send the events again"
+                    .to_owned()
             }
             other => other.to_string(),
         };

@@ -1,11 +1,11 @@
-//! `POST /events`: edX tracking events in, ECO statements queued. The same router runs under
-//! `lambda_http::run` and inside `pokeco serve`; the rule is the core's `IngestService`, shared
-//! with `pokeco replay`.
+//! `POST /events`: edX tracking events in, ECO statements queued, the progress projection
+//! updated. The same router runs under `lambda_http::run` and inside `pokeco serve`; the rule
+//! is the core's `IngestService`, shared with `pokeco replay`.
 //!
 //! The body is what a log shipper sends with no code in the LMS: tracking-log lines (NDJSON),
 //! a JSON array or one object, plain or `Content-Encoding: gzip`, behind a bearer token. The
 //! answer counts what every line became; it is 200 only once every statement it counts as
-//! enqueued is in the queue.
+//! enqueued is in the queue and every progress state is merged.
 
 mod error;
 

@@ -1,5 +1,6 @@
 //! `POST /events` as a Lambda function behind the HTTP API: links, tracked courses and course
-//! titles from the DynamoDB table, statements to the SQS queue. The ingest token is read from
+//! titles from the DynamoDB table, statements to the SQS queue, progress states merged into
+//! the table. The ingest token is read from
 //! SSM once, at cold start.
 
 use std::sync::Arc;
@@ -31,10 +32,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     }
     let service = IngestService::new(
         store.clone(),
+        store.clone(),
         store,
         Arc::new(queue),
         settings.profile,
         settings.tracked,
+        settings.buckets,
     );
     let state = IngestState {
         service,

@@ -13,6 +13,7 @@
 //! | refused     | `FAILED#<stmt id>`   | `FAILED`          | `FAILED`      | statement id             |
 //! | structure   | `STRUCTURE#<id>`     | `HEAD`            | —             | —                        |
 //! | chunk       | `STRUCTURE#<id>`     | `CHUNK#<v>#<d>#<n>` | —           | —                        |
+//! | progress    | `PROGRESS#<eco sub>` | course id         | —             | —                        |
 //!
 //! A course has one membership item for each of its sets and each of their ancestors, so
 //! "the set and everything below it" is one range of one index partition. The order key is
@@ -32,9 +33,13 @@
 //! version `v` (20 digits) whose compressed bytes have digest `d`. The head item names the
 //! chunk set in force and is written last (`crate::structure` tells how a reader never sees a
 //! half-written structure).
+//!
+//! The progress projection has a partition per ECO user, one item per course sorted by the
+//! course id: `users/{sub}/courses` is one query of one partition, and an unknown user costs
+//! that one (empty) read. Its items are never listed across users, so they carry no index key.
 
 use pokeco_core::catalog::{CourseId, SetSpec, TeacherId};
-use pokeco_core::pipeline::{EdxUserId, Tracked};
+use pokeco_core::pipeline::{EcoSub, EdxUserId, Tracked};
 use pokeco_core::Datestamp;
 
 pub const COURSE_PREFIX: &str = "COURSE#";
@@ -43,6 +48,7 @@ pub const SET_PREFIX: &str = "SET#";
 pub const LINK_PREFIX: &str = "LINK#";
 pub const FAILED_PREFIX: &str = "FAILED#";
 pub const STRUCTURE_PREFIX: &str = "STRUCTURE#";
+pub const PROGRESS_PREFIX: &str = "PROGRESS#";
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -98,6 +104,11 @@ pub fn set_pk(spec: &SetSpec) -> String {
 
 pub fn link_pk(user: &EdxUserId) -> String {
     format!("{LINK_PREFIX}{user}")
+}
+
+/// Partition of an ECO user's progress, one item per course (the course id is the sort key).
+pub fn progress_pk(sub: &EcoSub) -> String {
+    format!("{PROGRESS_PREFIX}{sub}")
 }
 
 /// Sort key of a tracked course's item, under [`TRACKED_PK`].
@@ -199,12 +210,17 @@ mod tests {
             link_pk(&"42".parse().unwrap()),
             failed_pk("00000000-0000-5000-8000-000000000001"),
             TRACKED_PK.to_owned(),
+            progress_pk(&"5a1b2c3d4e5f60718293a4b5".parse().unwrap()),
         ];
         for pk in &table {
             for catalog in [COURSE_PREFIX, TEACHER_PREFIX, SET_PREFIX] {
                 assert!(!pk.starts_with(catalog), "{pk}");
             }
             assert_ne!(pk, META_PK);
+        }
+        // No prefix is the start of another, so partitions of different kinds never meet.
+        for other in [LINK_PREFIX, FAILED_PREFIX, TRACKED_PK, META_PK] {
+            assert!(!PROGRESS_PREFIX.starts_with(other) && !other.starts_with(PROGRESS_PREFIX));
         }
         let index = [ALL_LINKS, ALL_FAILED];
         for partition in index {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::oai::{OaiPrefix, OaiSettings, TokenKey};
 use crate::pipeline::{Tracked, TrackedCourses};
+use crate::progress::TimeBuckets;
 use crate::secret::BearerToken;
 use crate::sync::SyncSettings;
 use crate::xapi::EcoProfile;
@@ -204,6 +205,25 @@ fn tracked_setting(lookup: Lookup<'_>) -> Result<BTreeSet<Tracked>, ConfigError>
         .unwrap_or_default())
 }
 
+/// The longest time-spent bucket `POKECO_PROGRESS_BUCKET` accepts: a day.
+pub const MAX_PROGRESS_BUCKET_SECONDS: u32 = 86_400;
+
+/// `POKECO_PROGRESS_BUCKET`: the length of a time-spent bucket in seconds, 1 to a day
+/// (default 300). Ingest and the ecoapi function must read the same value, and a deployment
+/// keeps it for good: the projection stores bucket indexes (changing it means replaying the
+/// logs into an emptied projection).
+pub fn progress_buckets(lookup: Lookup<'_>) -> Result<TimeBuckets, ConfigError> {
+    let seconds: u32 = parse(lookup, "POKECO_PROGRESS_BUCKET", 300)?;
+    if !(1..=MAX_PROGRESS_BUCKET_SECONDS).contains(&seconds) {
+        return Err(invalid(
+            "POKECO_PROGRESS_BUCKET",
+            format!("must lie in 1..={MAX_PROGRESS_BUCKET_SECONDS} seconds"),
+        ));
+    }
+    TimeBuckets::from_ms(seconds * 1000)
+        .ok_or_else(|| invalid("POKECO_PROGRESS_BUCKET", "must be at least 1 second"))
+}
+
 /// ECO's portal, the default actor homePage base.
 pub const DEFAULT_ECO_HOMEPAGE: &str = "https://portal.ecolearning.eu";
 
@@ -214,6 +234,8 @@ pub struct IngestSettings {
     /// `POKECO_TRACKED_COURSES`.
     pub tracked: BTreeSet<Tracked>,
     pub token: Option<BearerToken>,
+    /// `POKECO_PROGRESS_BUCKET`.
+    pub buckets: TimeBuckets,
 }
 
 pub fn ingest_settings(
@@ -234,6 +256,7 @@ pub fn ingest_settings(
         .or(fallbacks.ingest_token)
         .map(|t| BearerToken::new(&t).map_err(|e| invalid("POKECO_INGEST_TOKEN", e)))
         .transpose()?;
+    let buckets = progress_buckets(lookup)?;
     Ok(IngestSettings {
         profile: EcoProfile {
             prefix,
@@ -242,6 +265,7 @@ pub fn ingest_settings(
         },
         tracked,
         token,
+        buckets,
     })
 }
 
@@ -440,6 +464,11 @@ mod tests {
         let s = ingest_settings(&env(&base), Fallbacks::default()).unwrap();
         assert_eq!(s.profile.homepage, DEFAULT_ECO_HOMEPAGE);
         assert!(s.tracked.is_empty() && s.token.is_none());
+        assert_eq!(s.buckets, TimeBuckets::DEFAULT);
+        let mut hourly = base.to_vec();
+        hourly.push(("POKECO_PROGRESS_BUCKET", " 3600 "));
+        let s = ingest_settings(&env(&hourly), Fallbacks::default()).unwrap();
+        assert_eq!(s.buckets.ms(), 3_600_000);
         let err = ingest_settings(&env(&base[..1]), Fallbacks::default()).unwrap_err();
         assert!(matches!(err, ConfigError::Missing("POKECO_LMS_URL")));
         for (name, bad) in [
@@ -447,6 +476,9 @@ mod tests {
             ("POKECO_INGEST_TOKEN", "short"),
             ("POKECO_ECO_HOMEPAGE", "portal"),
             ("POKECO_LMS_URL", "lms.x.org"),
+            ("POKECO_PROGRESS_BUCKET", "0"),
+            ("POKECO_PROGRESS_BUCKET", "86401"),
+            ("POKECO_PROGRESS_BUCKET", "5m"),
         ] {
             let mut e = base.to_vec();
             e.push((name, bad));

@@ -71,8 +71,28 @@ const SCHEMA_V4: &str = "
 CREATE TABLE IF NOT EXISTS course_structures (course_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 ";
 
+/// Version 5: the progress projection, one row per (ECO user, course), its parts in columns
+/// as the DynamoDB item holds them (the grade a REAL: the exact double), its sets as JSON
+/// arrays. Rows of one user are adjacent, in course-id byte order (`BINARY` collation).
+const SCHEMA_V5: &str = "
+CREATE TABLE IF NOT EXISTS progress (
+    eco_sub TEXT NOT NULL,
+    course_id TEXT NOT NULL,
+    enrolled_at INTEGER,
+    enrolled INTEGER,
+    first_view INTEGER,
+    last_view INTEGER,
+    grade_at INTEGER,
+    grade REAL,
+    first_passed INTEGER,
+    blocks TEXT NOT NULL,
+    buckets TEXT NOT NULL,
+    PRIMARY KEY (eco_sub, course_id)
+) WITHOUT ROWID;
+";
+
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The SQLite catalog store. Cheap to clone; clones share one connection.
 #[derive(Clone)]
@@ -150,6 +170,9 @@ fn upgrade(conn: &mut Connection) -> StoreResult<()> {
     }
     if version < 4 {
         tx.execute_batch(SCHEMA_V4).map_err(unavailable)?;
+    }
+    if version < 5 {
+        tx.execute_batch(SCHEMA_V5).map_err(unavailable)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)

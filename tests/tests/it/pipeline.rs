@@ -418,6 +418,7 @@ async fn a_replayed_log_reaches_the_lrs_once_while_the_server_runs() {
     let service = pokeco_core::ingest::IngestService::new(
         backends.catalog,
         backends.pipeline,
+        backends.progress,
         backends.queue,
         EcoProfile {
             prefix: OaiPrefix::new(OAI_PREFIX).unwrap(),
@@ -425,6 +426,7 @@ async fn a_replayed_log_reaches_the_lrs_once_while_the_server_runs() {
             lms_url: LMS_URL.to_owned(),
         },
         ["*".parse().unwrap()].into(),
+        pokeco_core::progress::TimeBuckets::DEFAULT,
     );
     let files = [whole.clone(), cut.clone()];
     let summary = pokeco::replay::replay(&service, &files).await.unwrap();

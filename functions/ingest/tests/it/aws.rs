@@ -40,7 +40,15 @@ async fn the_samples_go_from_dynamodb_lookups_to_sqs() {
             .await
             .unwrap();
     }
-    let app = app_over(store.clone(), store.clone(), queue.clone(), "", Some(TOKEN)).await;
+    let app = app_over(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        queue.clone(),
+        "",
+        Some(TOKEN),
+    )
+    .await;
 
     let (status, report) = send(&app, post(legacy_tracking_log(), &[])).await;
     assert_eq!(status, 200, "{report}");
@@ -68,4 +76,48 @@ async fn the_samples_go_from_dynamodb_lookups_to_sqs() {
         .filter(|p| p["id"].as_str().unwrap().ends_with("ORG+COURSE+RUN"))
         .all(|p| p["definition"]["name"]["en"] == "Minimal");
     assert!(named, "course names read from DynamoDB");
+}
+
+/// The progress projection on DynamoDB: the samples of both shapes give exactly the states
+/// the pure rules give, and the same events again write nothing.
+#[tokio::test]
+async fn the_samples_feed_the_projection_in_dynamodb() {
+    let config = config().await;
+    let table = unique_name("ingest-progress");
+    create_table(&Dynamo::new(&config), &table).await.unwrap();
+    let store = Arc::new(DynamoStore::from_config(&config, &table));
+    let sqs = Sqs::new(&config);
+    let url = create_queue(&sqs, &unique_name("ingest-progress"), 5)
+        .await
+        .unwrap();
+    let queue = Arc::new(SqsQueue::new(sqs, url));
+    let app = app_over(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        queue,
+        "*",
+        Some(TOKEN),
+    )
+    .await;
+    link_openedx_learner(store.as_ref()).await;
+    let log = format!(
+        "{}{}",
+        legacy_tracking_log(),
+        pokeco_testkit::events::openedx_tracking_log()
+    );
+    let (status, report) = send(&app, post(log.clone(), &[])).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["progress_updates"], 3, "{report}");
+    let want = expected_progress(&log);
+    assert_eq!(stored_progress(store.as_ref()).await, want);
+
+    let (status, report) = send(&app, post(log, &[])).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        (&report["progress_states"], &report["progress_updates"]),
+        (&3.into(), &0.into()),
+        "{report}"
+    );
+    assert_eq!(stored_progress(store.as_ref()).await, want);
 }

@@ -7,5 +7,6 @@ mod api;
 mod aws;
 mod bad_input;
 mod lambda_events;
+mod progress;
 mod shippers;
 mod support;

@@ -12,13 +12,14 @@ use pokeco_core::catalog::CourseId;
 use pokeco_core::ingest::IngestService;
 use pokeco_core::oai::OaiPrefix;
 use pokeco_core::pipeline::{Link, PipelineStore, Tracked};
+use pokeco_core::progress::{group, observe, CourseProgress, ProgressStore, TimeBuckets};
 use pokeco_core::queue::{unpack, StatementQueue};
 use pokeco_core::secret::BearerToken;
 use pokeco_core::store::CatalogStore;
 use pokeco_core::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups, Statement};
 use pokeco_ingest::{router, IngestState};
 use pokeco_local::{SqliteQueue, SqliteStore};
-use pokeco_testkit::events::{legacy_events, LINKS};
+use pokeco_testkit::events::{legacy_events, LINKS, OPENEDX_LINK};
 use pokeco_testkit::OAI_PREFIX;
 use serde_json::Value;
 use std::time::Duration;
@@ -56,6 +57,7 @@ async fn setup_full(tracked: &str, queue: Arc<dyn StatementQueue>, token: Option
     let app = app_over(
         Arc::new(store.clone()),
         Arc::new(store.clone()),
+        Arc::new(store.clone()),
         Arc::clone(&queue),
         tracked,
         token,
@@ -68,6 +70,7 @@ async fn setup_full(tracked: &str, queue: Arc<dyn StatementQueue>, token: Option
 pub async fn app_over(
     catalog: Arc<dyn CatalogStore>,
     pipeline: Arc<dyn PipelineStore>,
+    progress: Arc<dyn ProgressStore>,
     queue: Arc<dyn StatementQueue>,
     tracked: &str,
     token: Option<&str>,
@@ -85,7 +88,15 @@ pub async fn app_over(
         .filter(|t| !t.is_empty())
         .map(|t| t.parse().unwrap())
         .collect();
-    let service = IngestService::new(catalog, pipeline, queue, profile(), tracked);
+    let service = IngestService::new(
+        catalog,
+        pipeline,
+        progress,
+        queue,
+        profile(),
+        tracked,
+        TimeBuckets::DEFAULT,
+    );
     router(IngestState {
         service,
         token: token.map(|t| BearerToken::new(t).unwrap()),
@@ -160,4 +171,45 @@ pub fn expected() -> BTreeMap<String, Statement> {
 /// A statement's course activity (its first parent).
 pub fn parent(st: &Statement) -> serde_json::Value {
     st.to_value()["context"]["contextActivities"]["parent"][0].take()
+}
+
+/// Every link the progress tests use: the legacy samples' learners and the current shape's.
+pub fn progress_links() -> Vec<(&'static str, &'static str)> {
+    LINKS.into_iter().chain([OPENEDX_LINK]).collect()
+}
+
+/// The states the projection's pure rules give for these lines, every course tracked and
+/// [`progress_links`] linked: what the store must hold after ingesting them.
+pub fn expected_progress(log: &str) -> BTreeMap<(String, CourseId), CourseProgress> {
+    let links: HashMap<&str, &str> = progress_links().into_iter().collect();
+    let observed = log
+        .lines()
+        .filter_map(|line| EdxEvent::parse(line.as_bytes()).ok())
+        .filter(|e| e.course_id.is_some())
+        .filter_map(|e| observe(&e))
+        .filter_map(|o| Some(((*links.get(o.user.as_deref()?)?).to_owned(), o)));
+    group(observed, TimeBuckets::DEFAULT)
+}
+
+/// What the store holds for every linked learner, keyed as [`expected_progress`].
+pub async fn stored_progress(
+    store: &dyn ProgressStore,
+) -> BTreeMap<(String, CourseId), CourseProgress> {
+    let mut all = BTreeMap::new();
+    for (_, sub) in progress_links() {
+        for (course, state) in store.user_progress(&sub.parse().unwrap()).await.unwrap() {
+            all.insert((sub.to_owned(), course), state);
+        }
+    }
+    all
+}
+
+/// Links the current shape's learner too.
+pub async fn link_openedx_learner(pipeline: &dyn PipelineStore) {
+    let (user, sub) = OPENEDX_LINK;
+    let link = Link {
+        edx_user_id: user.parse().unwrap(),
+        eco_sub: sub.parse().unwrap(),
+    };
+    pipeline.put_links(&[link]).await.unwrap();
 }

@@ -10,5 +10,6 @@ mod dynamo;
 mod limits;
 mod mocked;
 mod pipeline;
+mod progress;
 mod queue;
 mod structure;

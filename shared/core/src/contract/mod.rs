@@ -1,7 +1,8 @@
 //! The contracts every [`CatalogStore`](crate::store::CatalogStore),
 //! [`StatementQueue`](crate::queue::StatementQueue),
 //! [`PipelineStore`](crate::pipeline::PipelineStore) and
-//! [`StructureStore`](crate::structure::StructureStore) keeps, as generic async checks (feature
+//! [`StructureStore`](crate::structure::StructureStore) and
+//! [`ProgressStore`](crate::progress::ProgressStore) keep, as generic async checks (feature
 //! `contract`).
 //!
 //! Each check takes a fresh, empty store and panics on the first broken promise. An adapter
@@ -26,6 +27,7 @@ mod horizon;
 mod identical;
 mod paging;
 mod pipeline;
+mod progress;
 mod queue;
 mod references;
 mod structure;
@@ -37,6 +39,7 @@ pub use horizon::*;
 pub use identical::*;
 pub use paging::*;
 pub use pipeline::*;
+pub use progress::*;
 pub use queue::*;
 pub use references::*;
 pub use structure::*;
@@ -177,8 +180,36 @@ macro_rules! structure_store_contract {
     };
 }
 
+/// Every check of the progress-store contract.
+#[macro_export]
+macro_rules! progress_store_contract {
+    ($fresh:path) => {
+        $crate::progress_store_contract!(@each $fresh;
+            an_unknown_user_has_no_progress,
+            a_state_is_read_back_whole,
+            order_and_duplication_give_the_same_state,
+            one_user_two_courses_and_others_apart,
+            concurrent_merges_give_the_union,
+            sets_stop_at_their_bounds,
+            a_users_progress_is_forgotten,
+        );
+    };
+    (@each $fresh:path; $($check:ident),+ $(,)?) => {
+        $crate::contract_tests!(
+            $fresh,
+            the_progress_contract_lists_every_check,
+            &[$crate::contract::PROGRESS_CHECK_SOURCE],
+            "S: ProgressStore>(store: S)";
+            $($check),+
+        );
+    };
+}
+
 /// The source of the structure-store checks.
 pub const STRUCTURE_CHECK_SOURCE: &str = include_str!("structure.rs");
+
+/// The source of the progress-store checks.
+pub const PROGRESS_CHECK_SOURCE: &str = include_str!("progress.rs");
 
 /// The source of the pipeline-store checks.
 pub const PIPELINE_CHECK_SOURCE: &str = include_str!("pipeline.rs");

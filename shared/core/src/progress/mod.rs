@@ -47,14 +47,21 @@
 //! The store then reads again and merges again, which is safe because merging is idempotent.
 //! SQLite does the same read, merge and write in one transaction. The sets grow with the
 //! course's block count and with the learner's active windows. That is about 12 numbers an
-//! active hour, or some 25 KB for 200 hours, well within an item.
+//! active hour, or some 25 KB for 200 hours, well within an item; they are bounded all the
+//! same, by one rule for both stores ([`plan_merge`], whose module states the bounds), and
+//! DynamoDB's `ADD` is conditioned on the set's size leaving room for what it adds.
+//! [`ProgressStore`] is the port both stores implement.
 
 mod figures;
 mod observation;
 mod observe;
 mod state;
+mod store;
 
 pub use figures::{lowest_cutoff, CourseFacts, Figures};
 pub use observation::{parse_time_ms, Fact, Observation};
 pub use observe::observe;
 pub use state::{group, CourseProgress, Enrollment, Grade, TimeBuckets};
+pub use store::{
+    by_key, plan_merge, MergePlan, ProgressStore, MAX_BLOCKS, MAX_BLOCK_KEY_BYTES, MAX_BUCKETS,
+};

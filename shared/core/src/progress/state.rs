@@ -182,15 +182,21 @@ impl CourseProgress {
 
     /// Joins another state of the same (user, course) into this one.
     pub fn merge(&mut self, other: &Self) {
-        lww(&mut self.enrollment, other.enrollment);
-        min(&mut self.first_view_ms, other.first_view_ms);
-        max(&mut self.last_view_ms, other.last_view_ms);
+        self.merge_scalars(other);
         for block in &other.blocks {
             if !self.blocks.contains(block) {
                 self.blocks.insert(block.clone());
             }
         }
         self.buckets.extend(&other.buckets);
+    }
+
+    /// Joins every part of another state but the two sets: a store adds set elements on its
+    /// own terms (bounded, see [`super::plan_merge`]).
+    pub fn merge_scalars(&mut self, other: &Self) {
+        lww(&mut self.enrollment, other.enrollment);
+        min(&mut self.first_view_ms, other.first_view_ms);
+        max(&mut self.last_view_ms, other.last_view_ms);
         lww(&mut self.grade, other.grade);
         min(&mut self.first_passed_ms, other.first_passed_ms);
     }

@@ -145,3 +145,74 @@ async fn two_processes_share_one_data_folder() {
         .unwrap()
         .is_some());
 }
+
+/// A file of schema version 3 (the pipeline's state, no progress) gains the progress table
+/// and keeps its links.
+#[tokio::test]
+async fn a_file_of_version_3_gains_the_progress_projection() {
+    use pokeco_core::pipeline::{Link, PipelineStore};
+    use pokeco_core::progress::{CourseProgress, ProgressStore};
+    let dir = folder();
+    let path = dir.path().join("catalog.sqlite");
+    let link = Link {
+        edx_user_id: "42".parse().unwrap(),
+        eco_sub: "5a1b2c3d4e5f60718293a4b5".parse().unwrap(),
+    };
+    SqliteStore::open(&path)
+        .unwrap()
+        .put_links(std::slice::from_ref(&link))
+        .await
+        .unwrap();
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE progress; PRAGMA user_version = 3;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let found = store
+        .eco_users(std::slice::from_ref(&link.edx_user_id))
+        .await
+        .unwrap();
+    assert_eq!(found[&link.edx_user_id], link.eco_sub);
+    let state = CourseProgress {
+        last_view_ms: Some(1),
+        ..CourseProgress::default()
+    };
+    let batch = [(link.eco_sub.clone(), "Org/A/1".parse().unwrap(), state)];
+    assert_eq!(store.merge_progress(&batch).await.unwrap(), 1);
+    assert_eq!(store.user_progress(&link.eco_sub).await.unwrap().len(), 1);
+}
+
+/// Two processes on one data folder (`pokeco serve` and `pokeco replay`) merging the same
+/// states at once lose nothing: each batch is one transaction.
+#[tokio::test]
+async fn two_connections_to_one_file_merge_into_the_union() {
+    use pokeco_core::progress::{CourseProgress, ProgressStore};
+    let dir = folder();
+    let path = dir.path().join("catalog.sqlite");
+    let (one, two) = (
+        SqliteStore::open(&path).unwrap(),
+        SqliteStore::open(&path).unwrap(),
+    );
+    let sub: pokeco_core::pipeline::EcoSub = "5a1b2c3d4e5f60718293a4b5".parse().unwrap();
+    let batch = |from: i64| -> Vec<_> {
+        (0..50)
+            .map(|c| {
+                let state = CourseProgress {
+                    last_view_ms: Some(from + c),
+                    buckets: [from + c].into(),
+                    ..CourseProgress::default()
+                };
+                (sub.clone(), format!("Org/C{c}/1").parse().unwrap(), state)
+            })
+            .collect()
+    };
+    let (a, b) = (batch(0), batch(1_000));
+    let (ra, rb) = tokio::join!(one.merge_progress(&a), two.merge_progress(&b));
+    assert_eq!(ra.unwrap() + rb.unwrap(), 100);
+    let all = one.user_progress(&sub).await.unwrap();
+    assert_eq!(all.len(), 50);
+    for (i, (_, state)) in all.iter().enumerate() {
+        assert_eq!(state.buckets.len(), 2, "course {i}: {state:?}");
+    }
+}

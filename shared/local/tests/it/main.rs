@@ -6,5 +6,6 @@
 mod contract;
 mod files;
 mod pipeline;
+mod progress;
 mod queue;
 mod structure;
