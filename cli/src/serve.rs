@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use pokeco_admin::AdminState;
+use pokeco_core::access::EcoapiAccess;
 use pokeco_core::catalog::CatalogService;
 use pokeco_core::config::{self, ConfigError, Fallbacks};
 use pokeco_core::delivery::LrsError;
@@ -18,6 +19,7 @@ use pokeco_core::queue::QueueError;
 use pokeco_core::store::{CatalogStore, StoreError};
 use pokeco_core::structure::StructureService;
 use pokeco_core::sync::SyncService;
+use pokeco_ecoapi::EcoapiState;
 use pokeco_ingest::IngestState;
 use pokeco_local::{SqliteQueue, SqliteStore};
 use pokeco_lrs::HttpLrs;
@@ -166,10 +168,11 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 
 /// Every function's router, as they are mounted in template.yaml. Unknown routes answer
 /// the admin router's JSON 404.
-pub fn app(oai: OaiState, admin: AdminState, ingest: IngestState) -> Router {
+pub fn app(oai: OaiState, admin: AdminState, ingest: IngestState, ecoapi: EcoapiState) -> Router {
     Router::new()
         .merge(pokeco_oai_pmh::router(oai))
         .merge(pokeco_ingest::router(ingest))
+        .merge(pokeco_ecoapi::router(ecoapi))
         .merge(pokeco_admin::router(admin))
 }
 
@@ -269,6 +272,30 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             ..Fallbacks::default()
         },
     )?;
+    let ecoapi_settings = config::ecoapi_settings(
+        &env,
+        Fallbacks {
+            oai_prefix: Some(DEFAULT_OAI_PREFIX.to_owned()),
+            ..Fallbacks::default()
+        },
+    )?;
+    // With no mode set, learners' figures answer this machine only.
+    let ecoapi_access = match ecoapi_settings.access {
+        EcoapiAccess::Closed => EcoapiAccess::loopback(),
+        chosen => chosen,
+    };
+    let ecoapi = EcoapiState {
+        catalog: Arc::clone(&store),
+        queue: Some(queue.clone()),
+        access: ecoapi_access,
+        structures: StructureService::new(
+            Arc::clone(&store),
+            Arc::new(sqlite.clone()),
+            ecoapi_settings.prefix,
+        ),
+        progress: Arc::new(sqlite.clone()),
+        buckets: ecoapi_settings.buckets,
+    };
     let catalog = CatalogService::new(Arc::clone(&store), admin_settings.prefix.clone());
     let structure = StructureService::new(
         Arc::clone(&store),
@@ -315,9 +342,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     };
     let oai = OaiState::new(store, settings);
     let (tx, rx) = oneshot::channel::<()>();
-    let router = app(oai, admin, ingest);
+    let router = app(oai, admin, ingest, ecoapi);
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
+        // The peer's address is what the ecoapi's network access mode checks.
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })

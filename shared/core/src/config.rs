@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::access::{parse_networks, EcoapiAccess};
 use crate::oai::{OaiPrefix, OaiSettings, TokenKey};
 use crate::pipeline::{Tracked, TrackedCourses};
 use crate::progress::TimeBuckets;
@@ -39,6 +40,7 @@ pub struct Fallbacks {
     pub ingest_token: Option<String>,
     pub lms_url: Option<String>,
     pub lrs_password: Option<String>,
+    pub ecoapi_token: Option<String>,
 }
 
 fn get(lookup: Lookup<'_>, name: &str) -> Option<String> {
@@ -371,6 +373,55 @@ fn is_email(s: &str) -> bool {
         && labels
             .iter()
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// The ecoapi function's settings.
+#[derive(Debug)]
+pub struct EcoapiSettings {
+    pub prefix: OaiPrefix,
+    pub access: EcoapiAccess,
+    /// `POKECO_PROGRESS_BUCKET`, as ingest reads it: the time spent is counted in these.
+    pub buckets: TimeBuckets,
+}
+
+/// `POKECO_ECOAPI_ACCESS` (`token`, `cidr` or `open`; unset: learner data closed), with
+/// `POKECO_ECOAPI_TOKEN` or `POKECO_ECOAPI_CIDRS` as the mode needs.
+///
+/// # Errors
+/// An unknown mode, or a mode without what it needs.
+pub fn ecoapi_settings(
+    lookup: Lookup<'_>,
+    fallbacks: Fallbacks,
+) -> Result<EcoapiSettings, ConfigError> {
+    const ACCESS: &str = "POKECO_ECOAPI_ACCESS";
+    let prefix = oai_prefix(lookup, fallbacks.oai_prefix)?;
+    // Each mode's setting is read whatever the mode, so a stray one is seen as read.
+    let token = get(lookup, "POKECO_ECOAPI_TOKEN").or(fallbacks.ecoapi_token);
+    let cidrs = get(lookup, "POKECO_ECOAPI_CIDRS");
+    let access = match get(lookup, ACCESS).map(|m| m.trim().to_ascii_lowercase()) {
+        None => EcoapiAccess::Closed,
+        Some(mode) => match mode.as_str() {
+            "open" => EcoapiAccess::Open,
+            "token" => {
+                let token = token.ok_or(ConfigError::Missing("POKECO_ECOAPI_TOKEN"))?;
+                EcoapiAccess::Token(
+                    BearerToken::new(&token).map_err(|e| invalid("POKECO_ECOAPI_TOKEN", e))?,
+                )
+            }
+            "cidr" => {
+                let cidrs = cidrs.ok_or(ConfigError::Missing("POKECO_ECOAPI_CIDRS"))?;
+                EcoapiAccess::Networks(
+                    parse_networks(&cidrs).map_err(|e| invalid("POKECO_ECOAPI_CIDRS", e))?,
+                )
+            }
+            other => return Err(invalid(ACCESS, format!("{other:?}: token, cidr or open"))),
+        },
+    };
+    Ok(EcoapiSettings {
+        prefix,
+        access,
+        buckets: progress_buckets(lookup)?,
+    })
 }
 
 #[cfg(test)]

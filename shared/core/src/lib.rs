@@ -3,6 +3,7 @@
 //! course structures, settings, and the ports the adapters implement. No AWS types, no I/O
 //! beyond reading the environment.
 
+pub mod access;
 pub mod catalog;
 pub mod config;
 #[cfg(feature = "contract")]

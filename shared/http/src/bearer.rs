@@ -18,6 +18,14 @@ fn bearer(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The bearer token a request presents, if any.
+pub fn presented(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+}
+
 /// Admits a request that presents `token`: 503 naming `setting` when no token is configured
 /// (the API is closed), 401 without the right one.
 pub fn check(
@@ -31,11 +39,7 @@ pub fn check(
             format!("this API is disabled: no token is configured ({setting})"),
         ));
     };
-    let presented = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer);
-    if presented.is_some_and(|p| token.matches(p)) {
+    if presented(headers).is_some_and(|p| token.matches(p)) {
         Ok(())
     } else {
         Err(JsonError::new(

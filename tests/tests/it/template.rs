@@ -8,7 +8,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use pokeco_core::config::{
-    admin_settings, ingest_settings, oai_settings, sync_settings, ConfigError, Fallbacks, Lookup,
+    admin_settings, ecoapi_settings, ingest_settings, oai_settings, sync_settings, ConfigError,
+    Fallbacks, Lookup,
 };
 use pokeco_testkit::repo_root;
 use regex::Regex;
@@ -21,6 +22,7 @@ enum Startup {
     Admin,
     Ingest,
     Sync,
+    Ecoapi,
 }
 
 impl Startup {
@@ -31,6 +33,7 @@ impl Startup {
             "admin_settings" => Some(Self::Admin),
             "ingest_settings" => Some(Self::Ingest),
             "sync_settings" => Some(Self::Sync),
+            "ecoapi_settings" => Some(Self::Ecoapi),
             _ => None,
         }
     }
@@ -42,6 +45,7 @@ impl Startup {
             Self::Oai => oai_settings(lookup, Fallbacks::default()).map(|_| ()),
             Self::Admin => admin_settings(lookup, Fallbacks::default()).map(|_| ()),
             Self::Ingest => ingest_settings(lookup, Fallbacks::default()).map(|_| ()),
+            Self::Ecoapi => ecoapi_settings(lookup, Fallbacks::default()).map(|_| ()),
             // lrs-sync's main.rs requires the LRS that `pokeco serve` can go without.
             Self::Sync => sync_settings(lookup, Fallbacks::default()).and_then(|(lrs, _)| {
                 lrs.map(|_| ())
@@ -74,6 +78,9 @@ const GOOD: &[(&str, &str)] = &[
     ("POKECO_LRS_TIMEOUT", "10"),
     ("POKECO_SYNC_BATCH", "100"),
     ("POKECO_SYNC_MAX", "10000"),
+    ("POKECO_PROGRESS_BUCKET", "300"),
+    ("POKECO_ECOAPI_TOKEN", "a-token-read-from-ssm"),
+    ("POKECO_ECOAPI_CIDRS", "192.0.2.0/24"),
 ];
 
 fn good(name: &str) -> Option<String> {
