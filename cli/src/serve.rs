@@ -330,6 +330,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         ),
         token: ingest_settings.token,
     };
+    if config.demo {
+        crate::demo::learner(&admin.pipeline, &ingest.service).await?;
+    }
     let lrs_url = lrs.as_ref().map(|l| l.url.clone());
     let sync = match lrs {
         Some(lrs) => {

@@ -1,5 +1,6 @@
 //! `pokeco serve --demo` through HTTP beyond OAI-PMH: the demo course's structure, imported
-//! from the Course Blocks API fixture, and the grade cutoffs of the demo catalog.
+//! from the Course Blocks API fixture, the grade cutoffs of the demo catalog, and the demo
+//! learner's figures on the ECO API.
 
 use pokeco_e2e::server::{TestServer, ADMIN_TOKEN};
 use serde_json::{json, Value};
@@ -38,5 +39,41 @@ async fn the_demo_serves_a_course_structure_and_grade_cutoffs() {
     )
     .await;
     assert_eq!(status, 404, "{body}");
+    server.stop().await;
+}
+
+/// The demo learner's figures, built by replaying their events through the real pipeline when
+/// the demo loads, answered by the ECO API to this machine (no access mode set).
+#[tokio::test]
+async fn the_demo_learner_has_figures_from_replayed_events() {
+    let server = TestServer::demo(100).await;
+    let url = format!(
+        "{}/ecoapi/users/000000000000000000000001/courses",
+        server.base_url()
+    );
+    let get = || async {
+        let r = reqwest::get(&url).await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()
+    };
+    let courses = get().await;
+    assert_eq!(
+        courses,
+        json!([
+            {"id": COURSE, "progressPercentage": 72, "firstViewDate": "2024-09-02T08:05:12Z",
+             "lastViewDate": "2024-09-04T19:41:10Z", "completedDate": "2024-09-04T19:41:12Z",
+             "viewCount": 4, "spentTime": "1200000"},
+            {"id": "course-v1:PoliMi+MIN201+2024_T2", "progressPercentage": 0,
+             "firstViewDate": "2024-10-02T21:15:00Z", "lastViewDate": "2024-10-02T21:15:00Z",
+             "completedDate": "", "viewCount": 1, "spentTime": "300000"}
+        ])
+    );
+    let tasks: Value = reqwest::get(format!("{}/ecoapi/tasks/{COURSE}", server.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tasks["tasks"].as_array().unwrap().len(), 35);
     server.stop().await;
 }
