@@ -19,7 +19,7 @@ use pokeco_core::queue::QueueError;
 use pokeco_core::store::{CatalogStore, StoreError};
 use pokeco_core::structure::StructureService;
 use pokeco_core::sync::SyncService;
-use pokeco_ecoapi::EcoapiState;
+use pokeco_ecoapi::{CourseFactsCache, EcoapiState};
 use pokeco_ingest::IngestState;
 use pokeco_local::{SqliteQueue, SqliteStore};
 use pokeco_lrs::HttpLrs;
@@ -295,6 +295,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         ),
         progress: Arc::new(sqlite.clone()),
         buckets: ecoapi_settings.buckets,
+        facts: CourseFactsCache::default(),
     };
     let catalog = CatalogService::new(Arc::clone(&store), admin_settings.prefix.clone());
     let structure = StructureService::new(

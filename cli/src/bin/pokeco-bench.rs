@@ -1,7 +1,8 @@
 //! The harvest benchmark: loads a large varied catalog into the embedded store, starts
 //! `pokeco serve` on it as a separate process, harvests every record through HTTP with
 //! `oai_lom` following the tokens, and prints records per second, time per page and the
-//! server's peak RSS. Figures are reported, not asserted.
+//! server's peak RSS. Then it times the ECO API's `users/{sub}/courses` on the same server, for
+//! a learner with 50 courses and for an unknown one. Figures are reported, not asserted.
 //!
 //! `cargo run --release -p pokeco --bin pokeco-bench -- [--courses 100000] [--page-size 100]`
 
@@ -18,6 +19,8 @@ use clap::Parser;
 use pokeco::bench::{cpu_time, free_port, peak_rss_kib, pokeco_exe, Running};
 use pokeco_core::catalog::{Course, OaiSet, Teacher, TeacherId};
 use pokeco_core::oai::{parse_urlencoded, respond, OaiPrefix, OaiSettings, TokenKey};
+use pokeco_core::pipeline::EcoSub;
+use pokeco_core::progress::{CourseProgress, Enrollment, Grade, ProgressStore};
 use pokeco_core::store::{CatalogStore, RecordQuery};
 use pokeco_core::Datestamp;
 use pokeco_local::SqliteStore;
@@ -132,7 +135,54 @@ async fn load(store: &SqliteStore, courses: usize) -> Result<(), AnyError> {
         let at = Datestamp::from_unix(base + i as i64 / 3).ok_or("datestamp")?;
         store.put_course(course(i, teachers), at).await?;
     }
+    // The ECO API's busiest learner: LEARNER_COURSES courses, each with a grade, some blocks
+    // and an hour of activity.
+    let sub: EcoSub = LEARNER.parse()?;
+    let mut states = Vec::new();
+    for i in 0..LEARNER_COURSES.min(courses) {
+        let id = course(i, teachers).course_id;
+        let state = CourseProgress {
+            enrollment: Some(Enrollment {
+                at_ms: 1_740_000_000_000,
+                active: true,
+            }),
+            first_view_ms: Some(1_740_000_100_000),
+            last_view_ms: Some(1_745_000_000_000),
+            blocks: (0..40)
+                .map(|b| format!("block-v1:Bench+C{i}+2025_T1+type@problem+block@p{b}"))
+                .collect(),
+            buckets: (5_800_000..5_800_012).collect(),
+            grade: Some(Grade {
+                at_ms: 1_745_000_000_000,
+                percent: 70.0,
+            }),
+            first_passed_ms: None,
+        };
+        states.push((sub.clone(), id, state));
+    }
+    store.merge_progress(&states).await?;
     Ok(())
+}
+
+/// The learner with [`LEARNER_COURSES`] courses, and one nobody linked.
+const LEARNER: &str = "00000000000000000000b0b0";
+const UNKNOWN: &str = "00000000000000000000dead";
+const LEARNER_COURSES: usize = 50;
+
+/// `n` timings of GET `url`, sorted.
+async fn timings(client: &reqwest::Client, url: &str, n: usize) -> Result<Vec<Duration>, AnyError> {
+    let mut all = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let answer = client.get(url).send().await?;
+        if !answer.status().is_success() {
+            return Err(format!("{url}: {}", answer.status()).into());
+        }
+        std::hint::black_box(answer.bytes().await?);
+        all.push(t.elapsed());
+    }
+    all.sort();
+    Ok(all)
 }
 
 fn start_server(data: &Path, port: u16, page_size: usize) -> Result<Running, AnyError> {
@@ -301,6 +351,12 @@ async fn main() -> Result<(), AnyError> {
         .zip(cpu_before)
         .map(|(after, before)| after - before);
     let rss = peak_rss_kib(server.0.id());
+    let users = |sub: &str| format!("{base}/ecoapi/users/{sub}/courses");
+    let busy: serde_json::Value = client.get(users(LEARNER)).send().await?.json().await?;
+    let listed = busy.as_array().map_or(0, Vec::len);
+    timings(&client, &users(LEARNER), 200).await?;
+    let learner = timings(&client, &users(LEARNER), 2_000).await?;
+    let unknown = timings(&client, &users(UNKNOWN), 2_000).await?;
     drop(server);
     if records != args.courses {
         return Err(format!("harvested {records} records, expected {}", args.courses).into());
@@ -331,6 +387,17 @@ async fn main() -> Result<(), AnyError> {
     match rss {
         Some(kib) => println!("  server peak RSS  {:.1} MB", kib as f64 / 1024.0),
         None => println!("  server peak RSS  unknown (no /proc)"),
+    }
+    println!("ecoapi users/{{sub}}/courses on the same server, 2 000 requests each, one client:");
+    for (who, t) in [
+        (format!("a learner with {listed} courses"), &learner),
+        ("an unknown learner".to_owned(), &unknown),
+    ] {
+        println!(
+            "  {who:<28} p50 {:.2?}  p99 {:.2?}  (target p99 < 2 ms)",
+            percentile(t, 0.5),
+            percentile(t, 0.99)
+        );
     }
     let page = render_page(args.page_size, args.render_rounds).await?;
     println!(

@@ -7,6 +7,7 @@
 
 mod access;
 mod error;
+mod facts;
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use axum::{Json, Router};
 use pokeco_core::access::EcoapiAccess;
 use pokeco_core::catalog::{Teacher, TeacherId};
 use pokeco_core::pipeline::EcoSub;
-use pokeco_core::progress::{CourseFacts, Figures, ProgressStore, TimeBuckets};
+use pokeco_core::progress::{Figures, ProgressStore, TimeBuckets};
 use pokeco_core::queue::StatementQueue;
 use pokeco_core::store::CatalogStore;
 use pokeco_core::structure::{StructureService, TasksView};
@@ -24,6 +25,7 @@ use pokeco_core::Datestamp;
 use pokeco_http::JsonError;
 
 pub use error::EcoapiError;
+pub use facts::CourseFactsCache;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -36,6 +38,9 @@ pub struct EcoapiState {
     pub structures: StructureService,
     pub progress: Arc<dyn ProgressStore>,
     pub buckets: TimeBuckets,
+    /// The courses' end and pass mark, read once a minute at most: ECO's batch asks for every
+    /// learner, and their courses are mostly the same few.
+    pub facts: CourseFactsCache,
 }
 
 #[derive(Deserialize)]
@@ -141,15 +146,8 @@ async fn user_courses(
     let now = Datestamp::now();
     let mut courses = Vec::with_capacity(states.len());
     for (course, progress) in states {
-        let Some(record) = state.catalog.get_course(&course).await? else {
+        let Some(facts) = state.facts.get(state.catalog.as_ref(), &course).await? else {
             continue;
-        };
-        if record.deleted {
-            continue;
-        }
-        let facts = CourseFacts {
-            end: record.course.end,
-            lowest_cutoff: record.course.lowest_nonzero_cutoff(),
         };
         courses.extend(Figures::of(&course, &progress, &facts, state.buckets, now));
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pokeco_core::config::{self, process_env, Fallbacks};
 use pokeco_core::structure::StructureService;
-use pokeco_ecoapi::{router, EcoapiState};
+use pokeco_ecoapi::{router, CourseFactsCache, EcoapiState};
 
 // The allocator of every pok-eco binary (see cli/src/main.rs for why).
 #[global_allocator]
@@ -33,6 +33,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         structures: StructureService::new(store.clone(), store.clone(), settings.prefix),
         progress: store,
         buckets: settings.buckets,
+        facts: CourseFactsCache::default(),
     };
     lambda_http::run(pokeco_http::lambda_path::for_lambda(router(state))).await
 }

@@ -20,7 +20,7 @@ use pokeco_core::secret::BearerToken;
 use pokeco_core::store::CatalogStore;
 use pokeco_core::structure::{CourseStructure, StructureService, StructureStore};
 use pokeco_core::Datestamp;
-use pokeco_ecoapi::{router, EcoapiState};
+use pokeco_ecoapi::{router, CourseFactsCache, EcoapiState};
 use pokeco_http::lambda_path::for_lambda;
 use pokeco_local::{SqliteQueue, SqliteStore};
 use pokeco_testkit::lambda::{through_lambda, v2_event};
@@ -46,6 +46,7 @@ fn app_with(store: &SqliteStore, access: EcoapiAccess) -> Router {
         ),
         progress: store,
         buckets: TimeBuckets::DEFAULT,
+        facts: CourseFactsCache::default(),
     })
 }
 
