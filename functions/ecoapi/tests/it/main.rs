@@ -1,6 +1,7 @@
-//! The ecoapi through HTTP, on the embedded store: every endpoint's JSON as ECO reads it
-//! (types and formats field by field), and the access modes of learners' figures, the
-//! network mode through an API Gateway event whose `sourceIp` is the request's source.
+//! The ecoapi through HTTP, on the embedded store and on DynamoDB (moto): every endpoint's
+//! JSON as ECO reads it (types and formats field by field), and the access modes of learners'
+//! figures, the network mode through an API Gateway event whose `sourceIp` is the request's
+//! source.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,7 +23,7 @@ use pokeco_core::structure::{CourseStructure, StructureService, StructureStore};
 use pokeco_core::Datestamp;
 use pokeco_ecoapi::{router, CourseFactsCache, EcoapiState};
 use pokeco_http::lambda_path::for_lambda;
-use pokeco_local::{SqliteQueue, SqliteStore};
+use pokeco_local::SqliteQueue;
 use pokeco_testkit::lambda::{through_lambda, v2_event};
 use pokeco_testkit::test_data;
 use serde_json::{json, Value};
@@ -33,8 +34,12 @@ const TOKEN: &str = "ecoapi-token-for-the-tests";
 const PREFIX: &str = "oai:it.polimi.pok:";
 const FIS: &str = "course-v1:Polimi+FIS101+2015_M9";
 
-fn app_with(store: &SqliteStore, access: EcoapiAccess) -> Router {
-    let store = Arc::new(store.clone());
+/// What the ecoapi reads, as one store: the embedded one or DynamoDB.
+trait Stores: CatalogStore + ProgressStore + StructureStore + 'static {}
+impl<S: CatalogStore + ProgressStore + StructureStore + 'static> Stores for S {}
+
+fn app_with<S: Stores>(store: &Arc<S>, access: EcoapiAccess) -> Router {
+    let store = Arc::clone(store);
     router(EcoapiState {
         catalog: store.clone(),
         queue: Some(Arc::new(SqliteQueue::open_in_memory(5).unwrap())),
@@ -74,8 +79,7 @@ fn ms(datestamp: &str) -> i64 {
 
 /// A catalog with two courses (one ended, with a pass mark), and a learner's states in both
 /// plus one in a course the catalog does not have.
-async fn seeded() -> SqliteStore {
-    let store = SqliteStore::open_in_memory().unwrap();
+async fn seeded<S: Stores>(store: Arc<S>) -> Arc<S> {
     let mut ended = minimal_course(FIS);
     ended.end = Some("2016-03-31T22:00:00Z".parse().unwrap());
     ended.grade_cutoffs = Some(serde_json::from_value(json!({"Pass": 0.5, "A": 0.9})).unwrap());
@@ -132,9 +136,7 @@ async fn seeded() -> SqliteStore {
     store
 }
 
-#[tokio::test]
-async fn the_heartbeat_answers_the_time_and_on_request_readiness() {
-    let store = SqliteStore::open_in_memory().unwrap();
+async fn the_heartbeat_answers_the_time_and_on_request_readiness<S: Stores>(store: Arc<S>) {
     let app = app_with(&store, EcoapiAccess::Open);
     let (status, body) = get(&app, "/ecoapi/heartbeat", None).await;
     assert_eq!(status, 200);
@@ -147,9 +149,7 @@ async fn the_heartbeat_answers_the_time_and_on_request_readiness() {
     assert_eq!(ready["ready"]["queue"]["dead"], 0, "{ready}");
 }
 
-#[tokio::test]
-async fn a_teacher_as_the_old_api_gave_it_and_nothing_for_a_stranger() {
-    let store = SqliteStore::open_in_memory().unwrap();
+async fn a_teacher_as_the_old_api_gave_it_and_nothing_for_a_stranger<S: Stores>(store: Arc<S>) {
     let teacher: Teacher = serde_json::from_value(json!({
         "id": "6b5d3a5e-3f0a-4a64-9d1c-7f3b1f0e9a11",
         "first_name": "Ada", "last_name": "Rossi",
@@ -178,9 +178,8 @@ async fn a_teacher_as_the_old_api_gave_it_and_nothing_for_a_stranger() {
     }
 }
 
-#[tokio::test]
-async fn a_learners_courses_with_every_figure_as_eco_reads_it() {
-    let store = seeded().await;
+async fn a_learners_courses_with_every_figure_as_eco_reads_it<S: Stores>(store: Arc<S>) {
+    let store = seeded(store).await;
     let app = app_with(&store, EcoapiAccess::Open);
     let (status, body) = get(&app, &format!("/ecoapi/users/{SUB}/courses"), None).await;
     assert_eq!(status, 200, "{body}");
@@ -224,9 +223,8 @@ async fn a_learners_courses_with_every_figure_as_eco_reads_it() {
     }
 }
 
-#[tokio::test]
-async fn learners_figures_answer_only_the_chosen_access() {
-    let store = seeded().await;
+async fn learners_figures_answer_only_the_chosen_access<S: Stores>(store: Arc<S>) {
+    let store = seeded(store).await;
     let path = format!("/ecoapi/users/{SUB}/courses");
 
     let closed = app_with(&store, EcoapiAccess::Closed);
@@ -274,10 +272,8 @@ async fn learners_figures_answer_only_the_chosen_access() {
     assert_eq!(courses.as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn a_courses_tasks_by_id_or_oai_identifier() {
+async fn a_courses_tasks_by_id_or_oai_identifier<S: Stores>(store: Arc<S>) {
     const ECO101: &str = "course-v1:PoliMi+ECO101+2024_T1";
-    let store = SqliteStore::open_in_memory().unwrap();
     let mut course = minimal_course(ECO101);
     course.end = Some("2024-06-30T22:00:00Z".parse().unwrap());
     store.put_course(course, Datestamp::now()).await.unwrap();
@@ -318,3 +314,40 @@ async fn a_courses_tasks_by_id_or_oai_identifier() {
         );
     }
 }
+
+/// Each check above as a test on each store.
+macro_rules! on_both_stores {
+    ($($check:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let store = std::sync::Arc::new(pokeco_local::SqliteStore::open_in_memory().unwrap());
+                    super::$check(store).await;
+                }
+            )+
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let config = pokeco_testkit::moto::config().await;
+                    let table = pokeco_testkit::moto::unique_name("ecoapi");
+                    pokeco_aws::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+                        .await
+                        .unwrap();
+                    let store = std::sync::Arc::new(pokeco_aws::DynamoStore::from_config(&config, &table));
+                    super::$check(store).await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_stores!(
+    the_heartbeat_answers_the_time_and_on_request_readiness,
+    a_teacher_as_the_old_api_gave_it_and_nothing_for_a_stranger,
+    a_learners_courses_with_every_figure_as_eco_reads_it,
+    learners_figures_answer_only_the_chosen_access,
+    a_courses_tasks_by_id_or_oai_identifier,
+);
