@@ -186,7 +186,9 @@ async fn run_sync(data: &Path) -> Result<Outcome, AnyError> {
     settings.max_statements = usize::MAX;
     let b = pokeco::backends::open(data).await?;
     let lrs = pokeco_lrs::HttpLrs::new(pokeco_lrs::Destination::from(&lrs))?;
-    let service = SyncService::new(b.queue, b.pipeline, std::sync::Arc::new(lrs), settings);
+    let announcer = pokeco_lrs::EcoPush::announcer(settings.eco_push.as_ref())?;
+    let service = SyncService::new(b.queue, b.pipeline, std::sync::Arc::new(lrs), settings)
+        .with_announcer(announcer);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(365 * 86_400);
     let report = service.run(deadline).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);

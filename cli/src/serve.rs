@@ -2,6 +2,7 @@
 //! embedded SQLite store and queue in the data folder, and the sync every `POKECO_SYNC_EVERY`
 //! seconds against the configured LRS; the settings and defaults of catalog.md.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -70,6 +71,8 @@ pub enum ServeError {
     Queue(#[from] QueueError),
     #[error("cannot set up the LRS client: {0}")]
     Lrs(#[from] LrsError),
+    #[error("cannot set up the ECO push client: {0}")]
+    EcoPush(#[from] reqwest::Error),
     #[error("loading the demo catalog failed: {0}")]
     Demo(#[from] crate::demo::DemoError),
 }
@@ -200,6 +203,8 @@ fn spawn_sync(service: SyncService, every: Duration, round_time: Duration) -> Jo
                         refused = report.refused,
                         requests = report.requests,
                         stopped = report.stopped.as_deref(),
+                        announced = report.announced,
+                        unannounced = report.unannounced,
                         "sync run"
                     );
                 }
@@ -263,6 +268,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         },
     )?;
     let (lrs, sync_settings) = config::sync_settings(&env, Fallbacks::default())?;
+    let announcer = pokeco_lrs::EcoPush::announcer(sync_settings.eco_push.as_ref())?;
     let sync_every = config::sync_every(&env)?;
     let admin_settings = config::admin_settings(
         &env,
@@ -286,7 +292,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     };
     let ecoapi = EcoapiState {
         catalog: Arc::clone(&store),
-        queue: Some(queue.clone()),
+        delivery: Some(PipelineService::new(
+            Arc::new(sqlite.clone()),
+            queue.clone(),
+            BTreeSet::new(),
+        )),
         access: ecoapi_access,
         structures: StructureService::new(
             Arc::clone(&store),
@@ -339,7 +349,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         Some(lrs) => {
             let lrs = Arc::new(HttpLrs::new(pokeco_lrs::Destination::from(&lrs))?);
             let round_time = sync_settings.round_time;
-            let service = SyncService::new(queue, Arc::new(sqlite), lrs, sync_settings);
+            let service = SyncService::new(queue, Arc::new(sqlite), lrs, sync_settings)
+                .with_announcer(announcer);
             Some(spawn_sync(service, sync_every, round_time))
         }
         None => None,

@@ -16,9 +16,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use pokeco_core::access::EcoapiAccess;
 use pokeco_core::catalog::{Teacher, TeacherId};
-use pokeco_core::pipeline::EcoSub;
+use pokeco_core::pipeline::{EcoSub, PipelineService};
 use pokeco_core::progress::{Figures, ProgressStore, TimeBuckets};
-use pokeco_core::queue::StatementQueue;
 use pokeco_core::store::CatalogStore;
 use pokeco_core::structure::{StructureService, TasksView};
 use pokeco_core::Datestamp;
@@ -32,8 +31,9 @@ use serde_json::{json, Value};
 #[derive(Clone)]
 pub struct EcoapiState {
     pub catalog: Arc<dyn CatalogStore>,
-    /// For the heartbeat's readiness view; `None` where the function has no queue to watch.
-    pub queue: Option<Arc<dyn StatementQueue>>,
+    /// For the heartbeat's readiness view (queue, backlog, last sync run); `None` where the
+    /// function has no queue to watch.
+    pub delivery: Option<PipelineService>,
     pub access: EcoapiAccess,
     pub structures: StructureService,
     pub progress: Arc<dyn ProgressStore>,
@@ -49,8 +49,9 @@ struct HeartbeatQuery {
     ready: Option<String>,
 }
 
-/// `{"alive_at": ...}`; with `?ready=1`, also whether the store answers and how full the
-/// queue is. The plain answer touches nothing, so a probe never waits on a store.
+/// `{"alive_at": ...}`; with `?ready=1`, also whether the store answers, how full the queue
+/// is, how old its oldest statement is, and what the last sync run did. The plain answer
+/// touches nothing, so a probe never waits on a store.
 async fn heartbeat(
     State(state): State<Arc<EcoapiState>>,
     Query(query): Query<HeartbeatQuery>,
@@ -68,12 +69,24 @@ async fn heartbeat(
         Ok(_) => json!({"ok": true}),
         Err(e) => json!({"ok": false, "error": pokeco_http::store_message(&e)}),
     };
-    let queue = match &state.queue {
+    let queue = match &state.delivery {
         None => Value::Null,
-        Some(queue) => match queue.depth().await {
-            Ok(d) => {
-                json!({"ok": true, "waiting": d.visible, "in_flight": d.in_flight, "dead": d.dead})
-            }
+        Some(delivery) => match delivery.status().await {
+            Ok(s) => json!({
+                "ok": true,
+                "waiting": s.queued_messages,
+                "in_flight": s.in_flight_messages,
+                "dead": s.dead_letter_messages,
+                "failed_statements": s.failed_statements,
+                "oldest_undelivered": s.oldest_undelivered,
+                "last_sync": s.sync_runs.first().map(|r| json!({
+                    "finished_at": r.finished_at,
+                    "delivered": r.report.delivered,
+                    "refused": r.report.refused,
+                    "lag_seconds": r.lag_seconds(),
+                    "stopped": r.report.stopped,
+                })),
+            }),
             Err(e) => json!({"ok": false, "error": e.to_string()}),
         },
     };

@@ -2,9 +2,11 @@
 //! projection from the DynamoDB table, the queue's depth for the readiness view. The access
 //! token, when the mode is `token`, is read from SSM once, at cold start.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use pokeco_core::config::{self, process_env, Fallbacks};
+use pokeco_core::pipeline::PipelineService;
 use pokeco_core::structure::StructureService;
 use pokeco_ecoapi::{router, CourseFactsCache, EcoapiState};
 
@@ -28,7 +30,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     )?;
     let state = EcoapiState {
         catalog: store.clone(),
-        queue: Some(Arc::new(queue)),
+        delivery: Some(PipelineService::new(
+            store.clone(),
+            Arc::new(queue),
+            BTreeSet::new(),
+        )),
         access: settings.access,
         structures: StructureService::new(store.clone(), store.clone(), settings.prefix),
         progress: store,

@@ -32,6 +32,8 @@ pub async fn handle(service: &SyncService, deadline: SystemTime) -> Result<SyncR
         delivered = report.delivered,
         refused = report.refused,
         requests = report.requests,
+        announced = report.announced,
+        unannounced = report.unannounced,
         "sync run"
     );
     Ok(report)

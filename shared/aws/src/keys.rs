@@ -14,6 +14,7 @@
 //! | structure   | `STRUCTURE#<id>`     | `HEAD`            | —             | —                        |
 //! | chunk       | `STRUCTURE#<id>`     | `CHUNK#<v>#<d>#<n>` | —           | —                        |
 //! | progress    | `PROGRESS#<eco sub>` | course id         | —             | —                        |
+//! | sync runs   | `SYNC`               | `RUNS`            | —             | —                        |
 //!
 //! A course has one membership item for each of its sets and each of their ancestors, so
 //! "the set and everything below it" is one range of one index partition. The order key is
@@ -37,6 +38,9 @@
 //! The progress projection has a partition per ECO user, one item per course sorted by the
 //! course id: `users/{sub}/courses` is one query of one partition, and an unknown user costs
 //! that one (empty) read. Its items are never listed across users, so they carry no index key.
+//!
+//! The record of the latest sync runs is one small item (a JSON list, [`SYNC_RUNS`]), written
+//! once a run by the one sync that runs at a time.
 
 use pokeco_core::catalog::{CourseId, SetSpec, TeacherId};
 use pokeco_core::pipeline::{EcoSub, EdxUserId, Tracked};
@@ -67,6 +71,11 @@ pub const FAILED_SK: &str = "FAILED";
 pub const STRUCTURE_HEAD_SK: &str = "HEAD";
 /// Sort-key prefix of a structure's chunk items.
 pub const CHUNK_PREFIX: &str = "CHUNK#";
+/// The item of the latest sync runs.
+pub const SYNC_PK: &str = "SYNC";
+pub const SYNC_SK: &str = "RUNS";
+/// Attribute of the sync item: the runs as a JSON list, the latest first.
+pub const SYNC_RUNS: &str = "runs";
 /// Table partition of the tracked courses: one item each, sorted by the course id (or `*`).
 pub const TRACKED_PK: &str = "TRACKED";
 

@@ -1,5 +1,5 @@
 //! The pipeline's state on the catalog's table (layout in [`crate::keys`]): identity links,
-//! tracked courses and refused statements.
+//! tracked courses, refused statements, and the record of sync runs.
 //!
 //! Consistency: what ingest reads on every batch is read consistently, so it sees every
 //! commit: the links of its users (BatchGetItem) and the tracked courses (a query of their
@@ -20,6 +20,7 @@ use pokeco_core::pipeline::{
     EcoSub, EdxUserId, FailedPage, FailedStatement, Link, LinkPage, PipelineStore, Tracked,
 };
 use pokeco_core::store::{StoreError, StoreResult};
+use pokeco_core::sync::runs::{keep, SyncRun};
 use pokeco_core::xapi::Statement;
 use pokeco_core::Datestamp;
 use serde::{Deserialize, Serialize};
@@ -464,6 +465,33 @@ impl PipelineStore for DynamoStore {
             .map(delete_request)
             .collect::<StoreResult<Vec<_>>>()?;
         self.batch_write(requests).await
+    }
+
+    async fn record_sync_run(&self, run: &SyncRun) -> StoreResult<()> {
+        let runs = keep(self.sync_runs().await?, run);
+        let json = serde_json::to_string(&runs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut item = key(keys::SYNC_PK.to_owned(), keys::SYNC_SK);
+        item.insert(keys::SYNC_RUNS.to_owned(), AttributeValue::S(json));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn sync_runs(&self) -> StoreResult<Vec<SyncRun>> {
+        let item = self
+            .get_item(key(keys::SYNC_PK.to_owned(), keys::SYNC_SK))
+            .await?;
+        match item.as_ref().and_then(|i| string_attr(i, keys::SYNC_RUNS)) {
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+            None => Ok(Vec::new()),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use aws_sdk_sqs::types::{
 };
 use aws_sdk_sqs::Client;
 use pokeco_core::queue::{check_sizes, Depth, QueueError, QueueResult, Received, StatementQueue};
+use pokeco_core::Datestamp;
 use tokio::sync::OnceCell;
 
 /// SQS's limit on the entries of one batch call.
@@ -160,6 +161,7 @@ impl SqsQueue {
                 .visibility_timeout(seconds)
                 .wait_time_seconds(0)
                 .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+                .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
                 .send()
                 .await
                 .map_err(failed)?;
@@ -168,16 +170,20 @@ impl SqsQueue {
                 break;
             }
             for m in messages {
-                let receive_count = m
-                    .attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                let attribute = |name| m.attributes().and_then(|a| a.get(&name));
+                let receive_count = attribute(MessageSystemAttributeName::ApproximateReceiveCount)
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(1);
+                // Epoch milliseconds.
+                let sent_at = attribute(MessageSystemAttributeName::SentTimestamp)
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .and_then(|ms| Datestamp::from_unix(ms.div_euclid(1000)));
                 out.push(Received {
                     id: m.message_id.unwrap_or_default(),
                     receipt: m.receipt_handle.unwrap_or_default(),
                     body: m.body.unwrap_or_default(),
                     receive_count,
+                    sent_at,
                 });
             }
         }
@@ -270,6 +276,8 @@ impl StatementQueue for SqsQueue {
             visible: counts[0],
             in_flight: counts[1],
             dead: dead[0],
+            // SQS tells the age of its oldest message only as a CloudWatch metric.
+            oldest_sent: None,
         })
     }
 

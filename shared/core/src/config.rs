@@ -344,8 +344,37 @@ pub fn sync_settings(
             max_statements: max,
             visibility: round_time * 4,
             round_time,
+            eco_push: eco_push(lookup)?,
         },
     ))
+}
+
+/// The optional push to ECO: `POKECO_ECO_PUSH_URL` (ECO's backend base URL) and
+/// `POKECO_ECO_PUSH_TIMEOUT` (seconds an announcement may take, default 3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcoPushSettings {
+    pub url: String,
+    pub timeout: Duration,
+}
+
+/// `None` when `POKECO_ECO_PUSH_URL` is unset: nothing is announced.
+fn eco_push(lookup: Lookup<'_>) -> Result<Option<EcoPushSettings>, ConfigError> {
+    let timeout: u64 = parse(lookup, "POKECO_ECO_PUSH_TIMEOUT", 3)?;
+    if !(1..=30).contains(&timeout) {
+        return Err(invalid(
+            "POKECO_ECO_PUSH_TIMEOUT",
+            "must lie in 1..=30 seconds",
+        ));
+    }
+    get(lookup, "POKECO_ECO_PUSH_URL")
+        .map(|url| {
+            Ok(EcoPushSettings {
+                url: base_url(url.trim().trim_end_matches('/'))
+                    .map_err(|e| invalid("POKECO_ECO_PUSH_URL", e))?,
+                timeout: Duration::from_secs(timeout),
+            })
+        })
+        .transpose()
 }
 
 /// A repository id that is not a dotted domain still needs a valid default address.
@@ -564,6 +593,27 @@ mod tests {
             ("POKECO_LRS_URL", "lrs"),
         ] {
             let err = sync_settings(&env(&[(name, bad)]), Fallbacks::default()).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_eco_push_is_off_unless_its_url_is_set() {
+        assert_eq!(eco_push(&env(&[])).unwrap(), None);
+        let e = [("POKECO_ECO_PUSH_URL", "https://api.ecolearning.eu/")];
+        assert_eq!(
+            eco_push(&env(&e)).unwrap(),
+            Some(EcoPushSettings {
+                url: "https://api.ecolearning.eu".to_owned(),
+                timeout: Duration::from_secs(3),
+            })
+        );
+        for (name, bad) in [
+            ("POKECO_ECO_PUSH_URL", "api.ecolearning.eu"),
+            ("POKECO_ECO_PUSH_TIMEOUT", "0"),
+            ("POKECO_ECO_PUSH_TIMEOUT", "31"),
+        ] {
+            let err = eco_push(&env(&[(name, bad)])).unwrap_err();
             assert!(err.to_string().contains(name), "{name}: {err}");
         }
     }

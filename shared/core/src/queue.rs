@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::datestamp::Datestamp;
 use crate::xapi::Statement;
 
 /// The largest message body: SQS's classic limit (256 KiB), kept for both queues.
@@ -38,6 +39,8 @@ pub struct Received {
     pub body: String,
     /// How often the message was received, this time included.
     pub receive_count: u32,
+    /// When the message was first sent (the sync's lag is measured from it).
+    pub sent_at: Option<Datestamp>,
 }
 
 /// How full a queue is.
@@ -49,6 +52,9 @@ pub struct Depth {
     pub in_flight: u64,
     /// Messages in the dead-letter queue.
     pub dead: u64,
+    /// When the oldest message waiting or in flight was sent, where the queue can tell
+    /// without receiving (the embedded queue; SQS cannot).
+    pub oldest_sent: Option<Datestamp>,
 }
 
 #[async_trait]

@@ -1,5 +1,5 @@
 //! The pipeline's state on SQLite, in the catalog's file: links, tracked courses, refused
-//! statements (schema version 3).
+//! statements (schema version 3), and the record of sync runs (a JSON list in `meta`).
 
 use std::collections::HashMap;
 
@@ -8,6 +8,7 @@ use pokeco_core::pipeline::{
     EcoSub, EdxUserId, FailedPage, FailedStatement, Link, LinkPage, PipelineStore, Tracked,
 };
 use pokeco_core::store::{StoreError, StoreResult};
+use pokeco_core::sync::runs::{keep, SyncRun};
 use rusqlite::{params, Connection, OptionalExtension, Params, TransactionBehavior};
 
 use crate::store::{corrupt, to_json, unavailable, SqliteStore};
@@ -236,4 +237,37 @@ impl PipelineStore for SqliteStore {
         })
         .await
     }
+
+    async fn record_sync_run(&self, run: &SyncRun) -> StoreResult<()> {
+        let run = run.clone();
+        self.with(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let runs = keep(read_sync_runs(&tx)?, &run);
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('sync_runs', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [to_json(&runs)?],
+            )
+            .map_err(unavailable)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn sync_runs(&self) -> StoreResult<Vec<SyncRun>> {
+        self.with(|conn| read_sync_runs(conn)).await
+    }
+}
+
+fn read_sync_runs(conn: &Connection) -> StoreResult<Vec<SyncRun>> {
+    conn.query_row("SELECT value FROM meta WHERE key = 'sync_runs'", [], |r| {
+        r.get::<_, String>(0)
+    })
+    .optional()
+    .map_err(unavailable)?
+    .map_or(Ok(Vec::new()), |text| {
+        serde_json::from_str(&text).map_err(corrupt)
+    })
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use pokeco_core::queue::{check_sizes, Depth, QueueError, QueueResult, Received, StatementQueue};
+use pokeco_core::Datestamp;
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::db::Db;
@@ -117,17 +118,17 @@ impl StatementQueue for SqliteQueue {
                 let now = now_ms();
                 let mut out = Vec::new();
                 loop {
-                    let waiting: Vec<(i64, String, u32)> = {
+                    let waiting: Vec<(i64, String, u32, i64)> = {
                         let mut select = tx
                             .prepare_cached(
-                                "SELECT id, body, receive_count FROM messages
+                                "SELECT id, body, receive_count, sent_at FROM messages
                                  WHERE dead = 0 AND visible_at <= ?1 ORDER BY id LIMIT ?2",
                             )
                             .map_err(unavailable)?;
                         let want = i64::try_from(max - out.len()).unwrap_or(i64::MAX);
                         let rows = select
                             .query_map(params![now, want], |r| {
-                                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                             })
                             .map_err(unavailable)?;
                         rows.collect::<Result<_, _>>().map_err(unavailable)?
@@ -135,7 +136,7 @@ impl StatementQueue for SqliteQueue {
                     if waiting.is_empty() {
                         break;
                     }
-                    for (id, body, count) in waiting {
+                    for (id, body, count, sent_ms) in waiting {
                         if count >= max_receives {
                             tx.execute("UPDATE messages SET dead = 1 WHERE id = ?1", params![id])
                                 .map_err(unavailable)?;
@@ -152,6 +153,7 @@ impl StatementQueue for SqliteQueue {
                             receipt: receipt(id, count),
                             body,
                             receive_count: count,
+                            sent_at: Datestamp::from_unix(sent_ms.div_euclid(1000)),
                         });
                     }
                     if out.len() >= max {
@@ -192,7 +194,8 @@ impl StatementQueue for SqliteQueue {
                     "SELECT
                         COALESCE(SUM(dead = 0 AND visible_at <= ?1), 0),
                         COALESCE(SUM(dead = 0 AND visible_at > ?1), 0),
-                        COALESCE(SUM(dead = 1), 0)
+                        COALESCE(SUM(dead = 1), 0),
+                        MIN(CASE WHEN dead = 0 THEN sent_at END)
                      FROM messages",
                     params![now],
                     |r| {
@@ -200,6 +203,9 @@ impl StatementQueue for SqliteQueue {
                             visible: r.get::<_, i64>(0)?.unsigned_abs(),
                             in_flight: r.get::<_, i64>(1)?.unsigned_abs(),
                             dead: r.get::<_, i64>(2)?.unsigned_abs(),
+                            oldest_sent: r
+                                .get::<_, Option<i64>>(3)?
+                                .and_then(|ms| Datestamp::from_unix(ms.div_euclid(1000))),
                         })
                     },
                 )

@@ -1,6 +1,11 @@
 //! [`HttpLrs`]: the LRS port over HTTP. Statements are POSTed as arrays to
 //! `<url>/statements` with Basic credentials and `X-Experience-API-Version`, over one kept-alive
-//! connection, with timeouts; answers are classified for the delivery rule of the core.
+//! connection, with timeouts; answers are classified for the delivery rule of the core. And
+//! [`EcoPush`], which announces to ECO the learners whose figures changed.
+
+mod eco_push;
+
+pub use eco_push::EcoPush;
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! Helpers shared by pok-eco's tests, one copy each: the test data in `testdata/`, the OAI
 //! prefix the tests run with, the sample events as a tracking log ([`events`]), an XML tree for reading answers ([`xml`]), the external
 //! checkers of `infra/checks` run as real peers ([`peers`]), and a recorder that keeps every
-//! response for one schema validation at the end of a test ([`responses`]).
+//! response for one schema validation at the end of a test ([`responses`]), and ECO's backend
+//! as the push meets it (`eco`).
 //!
 //! Helpers panic with a clear message instead of returning errors: a peer that is missing or
 //! misbehaves must fail the test that needed it, never skip it.
@@ -9,6 +10,8 @@
 // Test helpers: a failed expectation panics, as in a test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "eco")]
+pub mod eco;
 pub mod events;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -380,6 +380,7 @@ async fn a_sync_stopped_between_post_and_delete_duplicates_nothing() {
         max_statements: 10_000,
         visibility: Duration::from_secs(1),
         round_time: Duration::ZERO,
+        eco_push: None,
     };
     let sync = SyncService::new(queue.clone(), store, Arc::new(lrs), settings);
     let soon = || Instant::now() + Duration::from_secs(30);

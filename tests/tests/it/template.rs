@@ -78,6 +78,8 @@ const GOOD: &[(&str, &str)] = &[
     ("POKECO_LRS_TIMEOUT", "10"),
     ("POKECO_SYNC_BATCH", "100"),
     ("POKECO_SYNC_MAX", "10000"),
+    ("POKECO_ECO_PUSH_URL", "https://api.ecolearning.eu"),
+    ("POKECO_ECO_PUSH_TIMEOUT", "3"),
     ("POKECO_PROGRESS_BUCKET", "300"),
     ("POKECO_ECOAPI_TOKEN", "a-token-read-from-ssm"),
     ("POKECO_ECOAPI_CIDRS", "192.0.2.0/24"),

@@ -190,7 +190,12 @@ async fn refused_statements_are_shown_dropped_and_redriven() {
     let status = call(&app, Method::GET, "/admin/delivery", None).await;
     assert_eq!(
         status.body,
-        json!({"queued_messages": 0, "in_flight_messages": 0, "dead_letter_messages": 0, "failed_statements": 3})
+        json!({
+            "queued_messages": 0, "in_flight_messages": 0, "dead_letter_messages": 0,
+            "failed_statements": 3,
+            "oldest_undelivered": {"seconds": 0, "basis": "empty"},
+            "sync_runs": [],
+        })
     );
     let list = call(&app, Method::GET, "/admin/failed?limit=2", None).await;
     assert_eq!(list.body["failed"].as_array().unwrap().len(), 2);

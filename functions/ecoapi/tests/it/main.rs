@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -15,11 +16,14 @@ use pokeco_core::access::{parse_networks, EcoapiAccess};
 use pokeco_core::catalog::Teacher;
 use pokeco_core::contract::minimal_course;
 use pokeco_core::oai::OaiPrefix;
-use pokeco_core::pipeline::EcoSub;
+use pokeco_core::pipeline::{EcoSub, PipelineService, PipelineStore};
 use pokeco_core::progress::{CourseProgress, Enrollment, Grade, ProgressStore, TimeBuckets};
+use pokeco_core::queue::StatementQueue;
 use pokeco_core::secret::BearerToken;
 use pokeco_core::store::CatalogStore;
 use pokeco_core::structure::{CourseStructure, StructureService, StructureStore};
+use pokeco_core::sync::runs::SyncRun;
+use pokeco_core::sync::SyncReport;
 use pokeco_core::Datestamp;
 use pokeco_ecoapi::{router, CourseFactsCache, EcoapiState};
 use pokeco_http::lambda_path::for_lambda;
@@ -35,14 +39,26 @@ const PREFIX: &str = "oai:it.polimi.pok:";
 const FIS: &str = "course-v1:Polimi+FIS101+2015_M9";
 
 /// What the ecoapi reads, as one store: the embedded one or DynamoDB.
-trait Stores: CatalogStore + ProgressStore + StructureStore + 'static {}
-impl<S: CatalogStore + ProgressStore + StructureStore + 'static> Stores for S {}
+trait Stores: CatalogStore + PipelineStore + ProgressStore + StructureStore + 'static {}
+impl<S: CatalogStore + PipelineStore + ProgressStore + StructureStore + 'static> Stores for S {}
 
 fn app_with<S: Stores>(store: &Arc<S>, access: EcoapiAccess) -> Router {
+    app_watching(
+        store,
+        access,
+        Arc::new(SqliteQueue::open_in_memory(5).unwrap()),
+    )
+}
+
+fn app_watching<S: Stores>(
+    store: &Arc<S>,
+    access: EcoapiAccess,
+    queue: Arc<SqliteQueue>,
+) -> Router {
     let store = Arc::clone(store);
     router(EcoapiState {
         catalog: store.clone(),
-        queue: Some(Arc::new(SqliteQueue::open_in_memory(5).unwrap())),
+        delivery: Some(PipelineService::new(store.clone(), queue, BTreeSet::new())),
         access,
         structures: StructureService::new(
             store.clone(),
@@ -137,7 +153,8 @@ async fn seeded<S: Stores>(store: Arc<S>) -> Arc<S> {
 }
 
 async fn the_heartbeat_answers_the_time_and_on_request_readiness<S: Stores>(store: Arc<S>) {
-    let app = app_with(&store, EcoapiAccess::Open);
+    let queue = Arc::new(SqliteQueue::open_in_memory(5).unwrap());
+    let app = app_watching(&store, EcoapiAccess::Open, queue.clone());
     let (status, body) = get(&app, "/ecoapi/heartbeat", None).await;
     assert_eq!(status, 200);
     let alive = body["alive_at"].as_str().unwrap();
@@ -145,8 +162,33 @@ async fn the_heartbeat_answers_the_time_and_on_request_readiness<S: Stores>(stor
     assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
     let (_, ready) = get(&app, "/ecoapi/heartbeat?ready=1", None).await;
     assert_eq!(ready["ready"]["store"]["ok"], true, "{ready}");
-    assert_eq!(ready["ready"]["queue"]["waiting"], 0, "{ready}");
-    assert_eq!(ready["ready"]["queue"]["dead"], 0, "{ready}");
+    let watched = &ready["ready"]["queue"];
+    assert_eq!(watched["waiting"], 0, "{ready}");
+    assert_eq!(watched["dead"], 0, "{ready}");
+    assert_eq!(
+        watched["oldest_undelivered"],
+        json!({"seconds": 0, "basis": "empty"})
+    );
+    assert_eq!(watched["last_sync"], Value::Null, "no run yet");
+
+    // A run delivered, then statements came: the embedded queue knows their age exactly.
+    let report = SyncReport {
+        delivered: 7,
+        ..SyncReport::default()
+    };
+    let run = SyncRun::new(Datestamp::now(), true, Some(Datestamp::now()), report, None);
+    store.record_sync_run(&run).await.unwrap();
+    queue.send(&["[]".to_owned()]).await.unwrap();
+    let (_, ready) = get(&app, "/ecoapi/heartbeat?ready=1", None).await;
+    let watched = &ready["ready"]["queue"];
+    assert_eq!(watched["waiting"], 1, "{ready}");
+    assert_eq!(watched["oldest_undelivered"]["basis"], "exact", "{ready}");
+    assert!(
+        watched["oldest_undelivered"]["seconds"].as_u64().unwrap() <= 2,
+        "{ready}"
+    );
+    assert_eq!(watched["last_sync"]["delivered"], 7, "{ready}");
+    assert_eq!(watched["last_sync"]["lag_seconds"], 0, "{ready}");
 }
 
 async fn a_teacher_as_the_old_api_gave_it_and_nothing_for_a_stranger<S: Stores>(store: Arc<S>) {

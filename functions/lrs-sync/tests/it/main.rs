@@ -4,6 +4,7 @@
 // Helpers outside #[test] functions panic on failure too, like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -12,12 +13,14 @@ use aws_sdk_sqs::Client as Sqs;
 use pokeco_aws::{create_queue, create_table, DynamoStore, SqsQueue};
 use pokeco_core::config::{sync_settings, Fallbacks};
 use pokeco_core::contract::statement;
-use pokeco_core::pipeline::PipelineStore;
+use pokeco_core::pipeline::{PipelineService, PipelineStore};
 use pokeco_core::queue::{pack, Depth, StatementQueue};
+use pokeco_core::sync::runs::Basis;
 use pokeco_core::sync::SyncService;
 use pokeco_core::xapi::Statement;
-use pokeco_lrs::{Destination, HttpLrs};
+use pokeco_lrs::{Destination, EcoPush, HttpLrs};
 use pokeco_lrs_sync::handle;
+use pokeco_testkit::eco::EcoBackend;
 use pokeco_testkit::moto::{config, unique_name};
 use pokeco_testkit::peers::{strict_lrs, LrsPeer};
 
@@ -92,10 +95,95 @@ async fn a_scheduled_run_delivers_the_queue_and_parks_what_the_lrs_refuses() {
         assert_eq!(held(s.id()).await, 1, "{}", s.id());
     }
     assert_eq!(held(&bad_id).await, 0);
+    let runs = store.sync_runs().await.unwrap();
+    assert_eq!(runs.len(), 1);
+    let first = &runs[0];
+    assert_eq!(first.report, report, "the run is recorded as it went");
+    assert!(first.drained && first.clear_since == Some(first.started_at));
+    assert!(
+        first.lag_seconds().is_some(),
+        "SQS tells when each message was sent"
+    );
 
     // An invocation with no time left starts no round: the queue waits for the next one.
     queue.send(&pack(&all[..3]).bodies).await.unwrap();
     let late = handle(&service, SystemTime::now()).await.unwrap();
     assert_eq!(late.messages, 0);
     assert_eq!(queue.depth().await.unwrap().visible, 1);
+    let runs = store.sync_runs().await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(!runs[0].drained);
+    assert_eq!(runs[0].clear_since, first.clear_since, "carried over");
+    // SQS cannot tell its oldest message's age: the last run that emptied the queue bounds it.
+    let status = PipelineService::new(store.clone(), queue.clone(), BTreeSet::new())
+        .status()
+        .await
+        .unwrap();
+    assert_eq!(status.oldest_undelivered.basis, Basis::AtMost, "{status:?}");
+}
+
+/// Statements of these learners (their ECO subs as the actor's account name), `each` apiece.
+fn statements_of(subs: &[&str], each: usize) -> Vec<Statement> {
+    let mut all = statements(subs.len() * each);
+    for (i, s) in all.iter_mut().enumerate() {
+        let sub = subs[i % subs.len()];
+        s.edit(|v| v["actor"]["account"]["name"] = sub.into())
+            .unwrap();
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_run_announces_each_learner_to_eco_once_and_a_stranger_never_holds_it_up() {
+    const KNOWN: &str = "5a1b2c3d4e5f60718293a4b5";
+    const STRANGER: &str = "0123456789abcdef01234567";
+    let eco = EcoBackend::start(&[KNOWN], None).await;
+    let config = config().await;
+    let table = unique_name("push");
+    create_table(&Dynamo::new(&config), &table).await.unwrap();
+    let store = Arc::new(DynamoStore::from_config(&config, &table));
+    let sqs = Sqs::new(&config);
+    let url = create_queue(&sqs, &unique_name("push"), 5).await.unwrap();
+    let queue = Arc::new(SqsQueue::new(sqs, url));
+    // Both learners in every one of several messages, so in several rounds; and statements of
+    // an actor that is no ECO learner.
+    let all = statements_of(&[KNOWN, STRANGER, "not-an-eco-sub"], 40);
+    for chunk in all.chunks(10) {
+        queue.send(&pack(chunk).bodies).await.unwrap();
+    }
+
+    let lookup = |name: &str| match name {
+        "POKECO_LRS_URL" => Some(strict_lrs()),
+        "POKECO_LRS_USERNAME" => Some("pokeco".to_owned()),
+        "POKECO_ECO_PUSH_URL" => Some(eco.url.clone()),
+        "POKECO_ECO_PUSH_TIMEOUT" => Some("1".to_owned()),
+        _ => None,
+    };
+    let (lrs, settings) = sync_settings(&lookup, Fallbacks::default()).unwrap();
+    let lrs = HttpLrs::new(Destination::from(&lrs.unwrap())).unwrap();
+    let announcer = EcoPush::announcer(settings.eco_push.as_ref()).unwrap();
+    let service = SyncService::new(queue.clone(), store.clone(), Arc::new(lrs), settings)
+        .with_announcer(announcer);
+
+    let report = handle(&service, SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 120, "{report:?}");
+    assert!(report.messages > 2, "several rounds: {report:?}");
+    assert_eq!((report.announced, report.unannounced), (1, 1), "{report:?}");
+    let mut calls = eco.calls();
+    calls.sort();
+    assert_eq!(calls, [STRANGER, KNOWN], "each learner once a run");
+    assert_eq!(store.sync_runs().await.unwrap()[0].report.announced, 1);
+
+    // The next run with statements of the known learner announces them again.
+    queue
+        .send(&pack(&statements_of(&[KNOWN], 2)).bodies)
+        .await
+        .unwrap();
+    let again = handle(&service, SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!((again.announced, again.unannounced), (1, 0), "{again:?}");
+    assert_eq!(eco.calls().iter().filter(|c| *c == KNOWN).count(), 2);
 }

@@ -145,6 +145,7 @@ macro_rules! pipeline_store_contract {
             tracked_courses_add_remove_and_star,
             refused_statements_are_kept_replaced_paged_and_dropped,
             a_large_refused_statement_and_answer_are_kept_whole,
+            sync_runs_are_kept_latest_first_and_only_the_latest,
         );
     };
     (@each $fresh:path; $($check:ident),+ $(,)?) => {

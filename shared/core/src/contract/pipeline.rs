@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use crate::datestamp::Datestamp;
 use crate::pipeline::{EcoSub, EdxUserId, FailedStatement, Link, PipelineStore, Tracked};
 use crate::store::StoreError;
+use crate::sync::runs::{SyncRun, RUNS_KEPT};
+use crate::sync::SyncReport;
 use crate::xapi::Statement;
 
 fn user(n: u64) -> EdxUserId {
@@ -156,4 +158,31 @@ pub async fn a_large_refused_statement_and_answer_are_kept_whole<S: PipelineStor
     assert!(big.answer.len() <= crate::pipeline::MAX_ANSWER_BYTES);
     store.put_failed(std::slice::from_ref(&big)).await.unwrap();
     assert_eq!(store.get_failed(big.id()).await.unwrap().unwrap(), big);
+}
+
+pub async fn sync_runs_are_kept_latest_first_and_only_the_latest<S: PipelineStore>(store: S) {
+    assert!(store.sync_runs().await.unwrap().is_empty());
+    let mut previous: Option<SyncRun> = None;
+    for n in 0..RUNS_KEPT as u64 + 5 {
+        let report = SyncReport {
+            delivered: n,
+            stopped: (n % 2 == 1).then(|| "LRS answered 503: ünavailable".to_owned()),
+            ..SyncReport::default()
+        };
+        let run = SyncRun::new(
+            Datestamp::from_unix(1_700_000_000 + n as i64).unwrap(),
+            n % 3 == 0,
+            Datestamp::from_unix(1_699_999_000),
+            report,
+            previous.as_ref(),
+        );
+        store.record_sync_run(&run).await.unwrap();
+        previous = Some(run);
+    }
+    let runs = store.sync_runs().await.unwrap();
+    assert_eq!(runs.len(), RUNS_KEPT);
+    let delivered: Vec<u64> = runs.iter().map(|r| r.report.delivered).collect();
+    let want: Vec<u64> = (5..RUNS_KEPT as u64 + 5).rev().collect();
+    assert_eq!(delivered, want, "the latest first");
+    assert_eq!(runs.first(), previous.as_ref(), "a record reads back whole");
 }

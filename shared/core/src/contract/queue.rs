@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::datestamp::Datestamp;
 use crate::queue::{QueueError, StatementQueue, MAX_MESSAGE_BYTES};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -19,8 +20,20 @@ async fn wait_out(visibility: Duration) {
 }
 
 pub async fn sent_messages_are_received_once_while_hidden<Q: StatementQueue>(queue: Q) {
+    let before = Datestamp::now().unix();
     queue.send(&bodies(3)).await.unwrap();
     let first = queue.receive(10, LONG).await.unwrap();
+    let after = Datestamp::now().unix();
+    for m in &first {
+        let sent = m
+            .sent_at
+            .expect("a received message tells when it was sent")
+            .unix();
+        assert!(
+            (before - 1..=after + 1).contains(&sent),
+            "{sent} not in {before}..={after}"
+        );
+    }
     let got: BTreeSet<&str> = first.iter().map(|m| m.body.as_str()).collect();
     let want: BTreeSet<String> = bodies(3).into_iter().collect();
     assert_eq!(got, want.iter().map(String::as_str).collect());
@@ -31,6 +44,12 @@ pub async fn sent_messages_are_received_once_while_hidden<Q: StatementQueue>(que
     );
     let depth = queue.depth().await.unwrap();
     assert_eq!((depth.visible, depth.in_flight, depth.dead), (0, 3, 0));
+    if let Some(oldest) = depth.oldest_sent {
+        assert!(
+            (before - 1..=after + 1).contains(&oldest.unix()),
+            "{oldest}"
+        );
+    }
 }
 
 pub async fn received_messages_come_back_until_deleted<Q: StatementQueue>(queue: Q) {

@@ -18,6 +18,7 @@ pub use service::{DeliveryStatus, LinkImport, PipelineError, PipelineService, Tr
 pub use tracked::{Tracked, TrackedCourses};
 
 use crate::store::StoreResult;
+use crate::sync::runs::SyncRun;
 
 /// The most items one page of links or failed statements holds.
 pub const MAX_PAGE: usize = 1000;
@@ -65,4 +66,12 @@ pub trait PipelineStore: Send + Sync {
 
     /// Forgets these refused statements (unknown ids are ignored).
     async fn delete_failed(&self, ids: &[String]) -> StoreResult<()>;
+
+    /// Keeps the record of a sync run, and only the latest
+    /// [`RUNS_KEPT`](crate::sync::runs::RUNS_KEPT). Runs never overlap (the schedule's
+    /// function has a concurrency of one), so a record is never written against another.
+    async fn record_sync_run(&self, run: &SyncRun) -> StoreResult<()>;
+
+    /// The kept sync runs, the latest first.
+    async fn sync_runs(&self) -> StoreResult<Vec<SyncRun>>;
 }

@@ -13,8 +13,10 @@ use super::{
     PipelineStore, Tracked, MAX_PAGE,
 };
 use crate::catalog::ids::Invalid;
-use crate::queue::{Depth, QueueError, StatementQueue};
+use crate::datestamp::Datestamp;
+use crate::queue::{QueueError, StatementQueue};
 use crate::store::StoreError;
+use crate::sync::runs::{Backlog, SyncRun};
 use crate::sync::{redrive, Redriven, SyncError};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +71,7 @@ pub struct TrackedView {
 }
 
 /// How far delivery is behind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DeliveryStatus {
     /// Messages waiting (each carries many statements).
     pub queued_messages: u64,
@@ -77,6 +79,10 @@ pub struct DeliveryStatus {
     pub dead_letter_messages: u64,
     /// Statements the LRS refused, kept for an operator.
     pub failed_statements: u64,
+    /// The age of the oldest undelivered statement.
+    pub oldest_undelivered: Backlog,
+    /// The latest sync runs, the latest first.
+    pub sync_runs: Vec<SyncRun>,
 }
 
 #[derive(Clone)]
@@ -274,16 +280,15 @@ impl PipelineService {
     /// # Errors
     /// `Store` or `Queue`.
     pub async fn status(&self) -> Result<DeliveryStatus> {
-        let Depth {
-            visible,
-            in_flight,
-            dead,
-        } = self.queue.depth().await.map_err(PipelineError::Queue)?;
+        let depth = self.queue.depth().await.map_err(PipelineError::Queue)?;
+        let sync_runs = self.store.sync_runs().await?;
         Ok(DeliveryStatus {
-            queued_messages: visible,
-            in_flight_messages: in_flight,
-            dead_letter_messages: dead,
+            queued_messages: depth.visible,
+            in_flight_messages: depth.in_flight,
+            dead_letter_messages: depth.dead,
             failed_statements: self.store.count_failed().await?,
+            oldest_undelivered: Backlog::of(&depth, sync_runs.first(), Datestamp::now()),
+            sync_runs,
         })
     }
 }

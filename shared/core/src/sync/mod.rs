@@ -3,13 +3,20 @@
 //! statement it carries is stored or parked as refused, so a run that dies at any point loses
 //! nothing: the message comes back after its visibility timeout, and the statement ids make
 //! the second delivery harmless. After too many receives a message goes to the dead letters.
+//! Every run is recorded ([`runs`]), and may announce its learners to ECO ([`announce`]).
+
+pub mod announce;
+pub mod runs;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use self::announce::{learner, Announcer};
+use self::runs::SyncRun;
+use crate::config::EcoPushSettings;
 use crate::datestamp::Datestamp;
 use crate::delivery::{deliver, Lrs, LrsError};
 use crate::pipeline::{FailedStatement, PipelineStore, MAX_PAGE};
@@ -20,7 +27,7 @@ use crate::xapi::Statement;
 /// SQS hands out at most ten messages per receive.
 const RECEIVE_MAX: usize = 10;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SyncSettings {
     /// `POKECO_SYNC_MAX`: a run stops receiving once it has handled this many statements.
     pub max_statements: usize,
@@ -28,6 +35,8 @@ pub struct SyncSettings {
     pub visibility: Duration,
     /// A round starts only while this much time is left before the deadline.
     pub round_time: Duration,
+    /// `POKECO_ECO_PUSH_URL`: where the learners of a run are announced, if anywhere.
+    pub eco_push: Option<EcoPushSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +49,7 @@ pub enum SyncError {
 }
 
 /// What a run did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReport {
     /// Messages received and deleted.
     pub messages: u64,
@@ -56,6 +65,12 @@ pub struct SyncReport {
     pub requests: u64,
     /// Why the run ended before the queue was empty: the LRS was unavailable.
     pub stopped: Option<String>,
+    /// Learners announced to ECO whose announcement ECO answered.
+    #[serde(default)]
+    pub announced: u64,
+    /// Learners announced to ECO that failed or were not answered in time.
+    #[serde(default)]
+    pub unannounced: u64,
 }
 
 #[derive(Clone)]
@@ -64,6 +79,7 @@ pub struct SyncService {
     pipeline: Arc<dyn PipelineStore>,
     lrs: Arc<dyn Lrs>,
     settings: SyncSettings,
+    announcer: Option<Arc<dyn Announcer>>,
 }
 
 impl SyncService {
@@ -78,16 +94,29 @@ impl SyncService {
             pipeline,
             lrs,
             settings,
+            announcer: None,
         }
     }
 
+    /// Announces the learners of each run's statements to ECO.
+    #[must_use]
+    pub fn with_announcer(mut self, announcer: Option<Arc<dyn Announcer>>) -> Self {
+        self.announcer = announcer;
+        self
+    }
+
     /// Drains the queue until it is empty, `max_statements` are handled, the deadline nears,
-    /// or the LRS is unavailable (then `stopped` says so and the rest waits for a later run).
+    /// or the LRS is unavailable (then `stopped` says so and the rest waits for a later run);
+    /// then records the run in the store.
     ///
     /// # Errors
     /// The queue or the store failed; what was delivered before stays delivered.
     pub async fn run(&self, deadline: Instant) -> Result<SyncReport, SyncError> {
+        let started_at = Datestamp::now();
         let mut report = SyncReport::default();
+        let mut drained = false;
+        let mut oldest_sent: Option<Datestamp> = None;
+        let mut announced = HashSet::new();
         let mut first = true;
         while ((report.delivered + report.refused) as usize) < self.settings.max_statements
             && deadline.saturating_duration_since(Instant::now()) > self.settings.round_time
@@ -101,8 +130,14 @@ impl SyncService {
             };
             let messages = self.queue.receive(max, self.settings.visibility).await?;
             if messages.is_empty() {
+                drained = true;
                 break;
             }
+            oldest_sent = messages
+                .iter()
+                .filter_map(|m| m.sent_at)
+                .chain(oldest_sent)
+                .min();
             let mut statements: Vec<Statement> = Vec::new();
             let mut seen = HashSet::new();
             let mut receipts = Vec::with_capacity(messages.len());
@@ -144,7 +179,29 @@ impl SyncService {
             report.delivered += done.stored as u64;
             self.queue.delete(&receipts).await?;
             report.messages += receipts.len() as u64;
+            // Ingest moved these learners' figures before it queued their statements.
+            if let Some(announcer) = &self.announcer {
+                for sub in statements.iter().filter_map(learner) {
+                    if announced.insert(sub.clone()) {
+                        announcer.announce(&sub);
+                    }
+                }
+            }
         }
+        if let Some(announcer) = &self.announcer {
+            let settled = announcer.settle(deadline).await;
+            report.announced = settled.answered;
+            report.unannounced = settled.unanswered;
+        }
+        let previous = self.pipeline.sync_runs().await?;
+        let run = SyncRun::new(
+            started_at,
+            drained,
+            oldest_sent,
+            report.clone(),
+            previous.first(),
+        );
+        self.pipeline.record_sync_run(&run).await?;
         Ok(report)
     }
 }
