@@ -73,6 +73,8 @@ impl TestServer {
             ("POKECO_SYNC_BATCH", String::new()),
             ("POKECO_SYNC_MAX", String::new()),
             ("POKECO_SYNC_EVERY", String::new()),
+            ("POKECO_ECO_PUSH_URL", String::new()),
+            ("POKECO_ECO_PUSH_TIMEOUT", String::new()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

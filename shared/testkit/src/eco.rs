@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -24,7 +24,7 @@ struct Seen {
 
 struct Backend {
     known: HashSet<String>,
-    ecoapi: Option<String>,
+    ecoapi: Arc<OnceLock<String>>,
     http: reqwest::Client,
     seen: Mutex<Seen>,
 }
@@ -40,6 +40,16 @@ impl EcoBackend {
     /// ECO knowing these learners; `ecoapi` is the platform's `.../ecoapi` base URL to re-poll
     /// (`None`: answer without re-polling).
     pub async fn start(known: &[&str], ecoapi: Option<String>) -> Self {
+        let lock = OnceLock::new();
+        if let Some(url) = ecoapi {
+            lock.set(url).unwrap();
+        }
+        Self::start_lazy(known, Arc::new(lock)).await
+    }
+
+    /// The same, with the ecoapi base URL set later (once the platform's server runs); until
+    /// it is, known learners are answered without re-polling.
+    pub async fn start_lazy(known: &[&str], ecoapi: Arc<OnceLock<String>>) -> Self {
         let backend = Arc::new(Backend {
             known: known.iter().map(|s| (*s).to_owned()).collect(),
             ecoapi,
@@ -74,7 +84,7 @@ async fn update(State(backend): State<Arc<Backend>>, Path(sub): Path<String>) ->
         // ECO's handler finds no user and never ends the response.
         std::future::pending::<()>().await;
     }
-    if let Some(ecoapi) = &backend.ecoapi {
+    if let Some(ecoapi) = backend.ecoapi.get() {
         let courses: Value = backend
             .http
             .get(format!("{ecoapi}/users/{sub}/courses"))

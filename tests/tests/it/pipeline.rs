@@ -13,12 +13,15 @@ use pokeco_core::oai::OaiPrefix;
 use pokeco_core::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups, Statement};
 use pokeco_e2e::fault_proxy::{Fault, FaultProxy};
 use pokeco_e2e::server::{TestServer, ADMIN_TOKEN, INGEST_TOKEN, LMS_URL};
+use pokeco_testkit::eco::EcoBackend;
 use pokeco_testkit::events::legacy_events;
 use pokeco_testkit::peers::{ralph_lrs, LrsPeer};
 use pokeco_testkit::OAI_PREFIX;
 use serde_json::{json, Value};
 
 const HOMEPAGE: &str = "https://portal.ecolearning.eu";
+/// The course of the sample events.
+const SAMPLES_COURSE: &str = "course-v1:ORG+COURSE+RUN";
 
 /// The sample events' users, linked to ECO ids of this test alone: its statements (their ids
 /// and actors) are its own in an LRS the other tests share.
@@ -451,5 +454,73 @@ async fn a_replayed_log_reaches_the_lrs_once_while_the_server_runs() {
     )
     .await;
     assert_exactly_delivered(&peer, &learners).await;
+    server.stop().await;
+}
+
+/// The push to ECO end to end: after the sync delivers a learner's statements, ECO (its one
+/// route, as the contract describes it) is told, polls `users/{sub}/courses` back from the
+/// running server, and reads the learner's figures; a learner ECO does not know holds
+/// nothing up.
+#[tokio::test]
+async fn eco_is_told_of_learners_whose_figures_moved_and_reads_them_back() {
+    let peer = strict_peer();
+    let learners = Learners::new();
+    // edX user 1 browses the samples' course; user 42 another, which ECO does not know.
+    let (known, stranger) = (&learners.links[1].1, &learners.links[0].1);
+    // The server's address is known only once it runs; ECO learns it before the first push.
+    let ecoapi = Arc::new(std::sync::OnceLock::new());
+    let eco = EcoBackend::start_lazy(&[known.as_str()], Arc::clone(&ecoapi)).await;
+    let server = serve_to(
+        &peer,
+        &peer.url,
+        &[
+            ("POKECO_ECO_PUSH_URL", &eco.url),
+            ("POKECO_ECO_PUSH_TIMEOUT", "1"),
+        ],
+    )
+    .await;
+    ecoapi.set(format!("{}/ecoapi", server.base_url())).unwrap();
+    link(&server, &learners).await;
+    // ECO's list names only courses of the catalog.
+    let course = pokeco_core::contract::minimal_course(SAMPLES_COURSE);
+    let created = http()
+        .post(format!("{}/admin/courses", server.base_url()))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&course)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    // Without the unenrollments, which take the course off the learners' lists.
+    let staying: String = legacy_events()
+        .iter()
+        .filter(|e| e["event_type"] != "edx.course.enrollment.deactivated")
+        .map(|e| format!("{e}\n"))
+        .collect();
+    post_events(&server, staying.into_bytes(), false).await;
+
+    eventually(
+        Duration::from_secs(60),
+        "ECO read the learner back",
+        || async { eco.courses(known).is_some() },
+    )
+    .await;
+    let courses = eco.courses(known).unwrap();
+    assert_eq!(courses[0]["id"], SAMPLES_COURSE, "{courses}");
+    assert!(courses[0]["viewCount"].as_u64().unwrap() > 0, "{courses}");
+    assert!(
+        eco.calls().contains(stranger),
+        "the stranger was announced too"
+    );
+    // The run ends once the stranger's announcement has timed out, and is recorded then.
+    eventually(Duration::from_secs(30), "a run announced both", || async {
+        let status = admin_get(&server, "/admin/delivery").await;
+        status["sync_runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["announced"] == 1 && r["unannounced"] == 1)
+    })
+    .await;
     server.stop().await;
 }
