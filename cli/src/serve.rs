@@ -314,7 +314,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         admin_settings.prefix,
     );
     let demo_courses = if config.demo {
-        Some(crate::demo::load(&catalog, &structure).await?)
+        Some(crate::demo::load(&catalog, &structure, &base_url).await?)
     } else {
         None
     };
@@ -357,7 +357,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     };
     let oai = OaiState::new(store, settings);
     let (tx, rx) = oneshot::channel::<()>();
-    let router = app(oai, admin, ingest, ecoapi);
+    let mut router = app(oai, admin, ingest, ecoapi);
+    if config.demo {
+        router = router.merge(crate::demo::images());
+    }
     let task = tokio::spawn(async move {
         // The peer's address is what the ecoapi's network access mode checks.
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -77,3 +77,46 @@ async fn the_demo_learner_has_figures_from_replayed_events() {
     assert_eq!(tasks["tasks"].as_array().unwrap().len(), 35);
     server.stop().await;
 }
+
+/// The demo's images are served by the server itself, at the URLs the catalog gives (so in
+/// the harvested records), and are images ECO's harvester takes.
+#[tokio::test]
+async fn the_demo_serves_its_own_images() {
+    use pokeco_core::catalog::image::{judge_image, ImageVerdict};
+    let server = TestServer::demo(100).await;
+    let (_, listing) = admin_get(&server, "/admin/courses?limit=100").await;
+    let mut images: Vec<String> = listing["courses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["image"].as_str().map(str::to_owned))
+        .collect();
+    let (_, teacher) = admin_get(&server, "/admin/teachers?limit=100").await;
+    images.extend(
+        teacher["teachers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["image"].as_str().map(str::to_owned)),
+    );
+    assert!(images.len() >= 4, "{images:?}");
+    for url in &images {
+        assert!(
+            url.starts_with(&format!("{}/demo/images/", server.base_url())),
+            "{url}"
+        );
+        let r = reqwest::get(url).await.unwrap();
+        assert_eq!(r.headers()["content-type"], "image/png", "{url}");
+        let status = r.status().as_u16();
+        let body = r.bytes().await.unwrap();
+        assert!(
+            matches!(judge_image(Ok((status, &body))), ImageVerdict::Usable(_)),
+            "{url}"
+        );
+    }
+    let missing = reqwest::get(format!("{}/demo/images/nothing.png", server.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    server.stop().await;
+}
