@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod check;
 pub mod demo;
 pub mod pipeline;
+pub mod progress;
 pub mod replay;
 pub mod serve;
 pub mod structure;

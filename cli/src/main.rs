@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pokeco::catalog::CatalogCommand;
 use pokeco::pipeline::{FailedCommand, LinkCommand, TrackedCommand};
+use pokeco::progress::ProgressCommand;
 use pokeco::serve::{self, ServeConfig};
 use pokeco::structure::StructureCommand;
 use pokeco_core::catalog::CatalogService;
@@ -56,6 +57,9 @@ enum Command {
     /// The courses whose events become statements.
     #[command(subcommand)]
     Tracked(TrackedCommand),
+    /// A learner's progress projection: show it, or forget it.
+    #[command(subcommand)]
+    Progress(ProgressCommand),
     /// Statements the LRS refused: list, show, redrive, drop.
     #[command(subcommand)]
     Failed(FailedCommand),
@@ -96,6 +100,7 @@ async fn main() -> ExitCode {
         Command::Serve { listen, demo } => run_serve(listen, cli.data, demo).await,
         Command::Catalog(cmd) => run_catalog(cmd, &cli.data).await,
         Command::Structure(cmd) => run_structure(cmd, &cli.data).await,
+        Command::Progress(cmd) => run_progress(cmd, &cli.data).await,
         Command::Whole(WholeCatalog::Check { timeout }) => run_check(timeout, &cli.data).await,
         Command::Link(cmd) => run_link(cmd, &cli.data).await,
         Command::Tracked(cmd) => {
@@ -237,6 +242,12 @@ async fn run_structure(cmd: StructureCommand, data: &Path) -> Result<Outcome, An
     let stores = pokeco::backends::open_stores(data).await?;
     let service = StructureService::new(stores.catalog, stores.structure, prefix);
     pokeco::structure::run(cmd, &service).await?;
+    Ok(Outcome::Clean)
+}
+
+async fn run_progress(cmd: ProgressCommand, data: &Path) -> Result<Outcome, AnyError> {
+    let stores = pokeco::backends::open_stores(data).await?;
+    pokeco::progress::run(cmd, stores.progress.as_ref()).await?;
     Ok(Outcome::Clean)
 }
 

@@ -179,4 +179,23 @@ fn a_replay_backfills_progress_and_a_second_changes_nothing() {
     assert_eq!(second["progress_updates"], 0, "{second}");
     assert_eq!(second["files"][0]["progress_states"], 3, "{second}");
     assert_eq!(read(), states);
+
+    // `pokeco progress` shows a learner's states as stored, and forgets them.
+    let shown = pokeco(data.path(), &["progress", "show", sub], None);
+    let shown = json(&shown);
+    assert!(
+        shown["course-v1:edX+DemoX+Demo_Course"]["grade"].is_object(),
+        "{shown}"
+    );
+    let forget = pokeco(data.path(), &["progress", "forget", sub], None);
+    assert!(forget.status.success());
+    assert!(String::from_utf8_lossy(&forget.stdout).starts_with("1 course states"));
+    assert_eq!(
+        json(&pokeco(data.path(), &["progress", "show", sub], None)),
+        serde_json::json!({})
+    );
+    assert_eq!(read().len(), 2, "the other learners keep theirs");
+    let bad = pokeco(data.path(), &["progress", "forget", "bob"], None);
+    assert_eq!(bad.status.code(), Some(1), "{bad:?}");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("ECO user id"));
 }
