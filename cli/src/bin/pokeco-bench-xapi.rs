@@ -118,6 +118,13 @@ struct CostArgs {
     /// Distinct linked courses in one request (one GetItem each).
     #[arg(long, default_value_t = 10)]
     courses_per_request: u64,
+    /// Distinct blocks of a learner's progress state in a course (its DynamoDB item holds their
+    /// usage keys, and a write is billed on the whole item).
+    #[arg(long, default_value_t = 100)]
+    blocks_per_state: u64,
+    /// Distinct active time windows of a learner's progress state (5 minutes each by default).
+    #[arg(long, default_value_t = 200)]
+    buckets_per_state: u64,
     /// Statements per second the LRS takes from one sync run (Lambda bills the waiting):
     /// about the strict LRS's ceiling at batch 100 that `delivery` measures.
     #[arg(long, default_value_t = 1_000.0)]
@@ -162,6 +169,8 @@ fn main() -> Result<(), AnyError> {
             cost(&CostArgs {
                 users_per_request: 250,
                 courses_per_request: 10,
+                blocks_per_state: 100,
+                buckets_per_state: 200,
                 lrs_rate: 1_000.0,
             })
         }
@@ -944,6 +953,9 @@ mod price {
     pub const SQS_CHUNK_BYTES: usize = 64 * 1024;
     /// DynamoDB on-demand, per read request unit (4 KB strongly consistent).
     pub const DYNAMODB_RRU: f64 = 0.125 / 1e6;
+    /// DynamoDB on-demand, per write request unit (1 KB; an UpdateItem is billed on the larger
+    /// of the item before and after).
+    pub const DYNAMODB_WRU: f64 = 0.625 / 1e6;
     /// CloudWatch Logs ingestion, per GB.
     pub const LOGS_GB: f64 = 0.50;
     /// Data transfer out of AWS to the internet, per GB (first 10 TB, after the free 100 GB
@@ -985,6 +997,41 @@ fn template_memory(template: &str, resource: &str) -> (f64, String) {
             None => (128.0, "Lambda's default".to_owned()),
         },
     }
+}
+
+/// DynamoDB's size of a number: about one byte per two significant digits, plus one.
+fn number_bytes(n: u64) -> usize {
+    n.to_string().len().div_ceil(2) + 1
+}
+
+/// The size DynamoDB bills for one progress item (shared/aws/src/progress.rs): its keys, seven
+/// scalars, the usage keys of its blocks and the numbers of its time windows.
+fn progress_item_bytes(blocks: u64, buckets: u64) -> usize {
+    // An edX usage key: the course key, the category, and a 32-hex block id.
+    const USAGE_KEY: usize =
+        "block-v1:PoliMi+ECO101+2024_T1+type@problem+block@0123456789abcdef0123456789abcdef".len();
+    let keys =
+        "pk".len() + "PROGRESS#".len() + 24 + "sk".len() + "course-v1:PoliMi+ECO101+2024_T1".len();
+    let scalars = [
+        "enrolled_at",
+        "first_view",
+        "last_view",
+        "grade_at",
+        "first_passed",
+    ]
+    .iter()
+    .map(|name| name.len() + number_bytes(1_700_000_000_000))
+    .sum::<usize>()
+        + "enrolled".len()
+        + 1
+        + "grade".len()
+        + number_bytes(57);
+    // Window numbers since 1970 in 5-minute windows: about 5.9 million now.
+    let sets = "blocks".len()
+        + blocks as usize * USAGE_KEY
+        + "buckets".len()
+        + buckets as usize * number_bytes(5_900_000);
+    keys + scalars + sets
 }
 
 /// SQS billed requests of sending `bodies` as SqsQueue does: batches of up to ten messages
@@ -1085,9 +1132,17 @@ fn cost(args: &CostArgs) -> Result<(), AnyError> {
     let dynamo_calls_per_request =
         1.0 + (args.users_per_request as f64 / 100.0).ceil() + args.courses_per_request as f64;
     let rru_per_request = 1.0 + args.users_per_request as f64 + args.courses_per_request as f64;
+    // The progress projection: each learner of a request has one state (one course), read
+    // (BatchGetItem, consistent) and, as its last view moves with nearly every event, written
+    // with one UpdateItem, billed on the whole item.
+    let state_bytes = progress_item_bytes(args.blocks_per_state, args.buckets_per_state);
+    let states = args.users_per_request as f64;
+    let progress_rru = states * state_bytes.div_ceil(4096) as f64;
+    let progress_wru = states * state_bytes.div_ceil(1024) as f64;
+    let progress_calls = (states / 100.0).ceil() + states / 16.0;
 
     let ingest_ms = cpu_ms * (LAMBDA_FULL_VCPU_MB / ingest_mb).max(1.0)
-        + dynamo_calls_per_request * DDB_CALL_MS
+        + (dynamo_calls_per_request + progress_calls) * DDB_CALL_MS
         + send_calls as f64 * SQS_SEND_MS;
     let ingest_gb_s = requests * (ingest_ms.ceil() / 1e3) * (ingest_mb / 1024.0);
     let sync_seconds = statements / args.lrs_rate;
@@ -1155,6 +1210,16 @@ fn cost(args: &CostArgs) -> Result<(), AnyError> {
             requests * rru_per_request * price::DYNAMODB_RRU,
         ),
         (
+            "DynamoDB progress",
+            format!(
+                "{requests:.0} x {states:.0} states of {:.1} KB: {progress_rru:.0} RRU + {progress_wru:.0} WRU a request ({} blocks, {} windows)",
+                state_bytes as f64 / 1024.0,
+                args.blocks_per_state,
+                args.buckets_per_state
+            ),
+            requests * (progress_rru * price::DYNAMODB_RRU + progress_wru * price::DYNAMODB_WRU),
+        ),
+        (
             "CloudWatch Logs",
             format!(
                 "{invocations:.0} x {LOG_BYTES_PER_INVOCATION:.0} B"
@@ -1190,12 +1255,13 @@ fn cost(args: &CostArgs) -> Result<(), AnyError> {
         "data out to the LRS"
     );
     println!(
-        "  prices: HTTP API ${}/M, Lambda ${}/GB-s + ${}/M, SQS ${}/M per 64 KB, DynamoDB ${}/M RRU, Logs ${}/GB, out ${}/GB",
+        "  prices: HTTP API ${}/M, Lambda ${}/GB-s + ${}/M, SQS ${}/M per 64 KB, DynamoDB ${}/M RRU + ${}/M WRU, Logs ${}/GB, out ${}/GB",
         price::HTTP_API_REQUEST * 1e6,
         price::LAMBDA_GB_SECOND_ARM,
         price::LAMBDA_REQUEST * 1e6,
         price::SQS_REQUEST * 1e6,
         price::DYNAMODB_RRU * 1e6,
+        price::DYNAMODB_WRU * 1e6,
         price::LOGS_GB,
         price::TRANSFER_OUT_GB
     );
