@@ -340,6 +340,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             ingest_settings.buckets,
         ),
         token: ingest_settings.token,
+        on_report: None,
     };
     if config.demo {
         crate::demo::learner(&admin.pipeline, &ingest.service).await?;

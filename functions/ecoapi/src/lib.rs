@@ -83,7 +83,7 @@ async fn heartbeat(
                     "finished_at": r.finished_at,
                     "delivered": r.report.delivered,
                     "refused": r.report.refused,
-                    "lag_seconds": r.lag_seconds(),
+                    "lag_seconds": r.report.lag_seconds,
                     "stopped": r.report.stopped,
                 })),
             }),

@@ -36,6 +36,8 @@ pub const LIMITS: BodyLimits = BodyLimits {
 pub struct IngestState {
     pub service: IngestService,
     pub token: Option<BearerToken>,
+    /// Called with each request's report (the Lambda function logs it as metrics).
+    pub on_report: Option<fn(&IngestReport)>,
 }
 
 async fn events(
@@ -62,6 +64,9 @@ async fn events(
         .map_err(|e| IngestHttpError::Internal(e.to_string()))?
         .map_err(|e| IngestHttpError::TooLarge(e.to_string()))?;
     let report = state.service.ingest(lines).await?;
+    if let Some(observe) = state.on_report {
+        observe(&report);
+    }
     Ok(Json(report))
 }
 

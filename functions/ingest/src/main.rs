@@ -6,12 +6,22 @@
 use std::sync::Arc;
 
 use pokeco_core::config::{self, process_env, Fallbacks};
-use pokeco_core::ingest::IngestService;
+use pokeco_core::ingest::{IngestReport, IngestService};
 use pokeco_ingest::{router, IngestState};
+use pokeco_lambda::metrics::{self, Metric};
 
 // The allocator of every pok-eco binary (see cli/src/main.rs for why).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Each request's counts as embedded metrics (CloudWatch sums them per period).
+fn emit_metrics(report: &IngestReport) {
+    metrics::emit(&[
+        Metric::count("EventsIngested", report.events),
+        Metric::count("StatementsQueued", report.enqueued),
+        Metric::count("EventsRejected", report.rejected),
+    ]);
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -42,6 +52,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let state = IngestState {
         service,
         token: settings.token,
+        on_report: Some(emit_metrics),
     };
     lambda_http::run(pokeco_http::lambda_path::for_lambda(router(state))).await
 }

@@ -1,9 +1,11 @@
 //! The lrs-sync function's handler: one scheduled invocation is one sync run, given the time the
 //! invocation has left minus a margin for deleting the last round's messages and answering.
+//! Each run logs its figures as embedded metrics (statements delivered and refused, the lag).
 
 use std::time::{Duration, Instant, SystemTime};
 
 use pokeco_core::sync::{SyncError, SyncReport, SyncService};
+use pokeco_lambda::metrics::{self, Metric};
 
 /// Time kept back from the deadline for deleting the last round's messages and answering.
 pub const MARGIN: Duration = Duration::from_secs(5);
@@ -36,5 +38,13 @@ pub async fn handle(service: &SyncService, deadline: SystemTime) -> Result<SyncR
         unannounced = report.unannounced,
         "sync run"
     );
+    let mut figures = vec![
+        Metric::count("StatementsDelivered", report.delivered),
+        Metric::count("StatementsRefused", report.refused),
+    ];
+    if let Some(lag) = report.lag_seconds {
+        figures.push(Metric::seconds("SyncLagSeconds", lag));
+    }
+    metrics::emit(&figures);
     Ok(report)
 }

@@ -1,7 +1,9 @@
 //! The cold start shared by every pok-eco Lambda function: JSON logs, the AWS SDK
 //! configuration loaded once, the store and the queue, and secrets given as SSM parameter names.
-//! A crate of its own so that the `pokeco` command line links none of it.
+//! And the embedded-metric lines the functions log. A crate of its own so that the `pokeco`
+//! command line links none of it.
 
+pub mod metrics;
 mod secrets;
 mod startup;
 

@@ -100,6 +100,7 @@ pub async fn app_over(
     router(IngestState {
         service,
         token: token.map(|t| BearerToken::new(t).unwrap()),
+        on_report: None,
     })
 }
 

@@ -71,6 +71,10 @@ pub struct SyncReport {
     /// Learners announced to ECO that failed or were not answered in time.
     #[serde(default)]
     pub unannounced: u64,
+    /// How late the run delivered: seconds from the sending of the oldest message it received
+    /// to its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -202,6 +206,7 @@ impl SyncService {
             previous.first(),
         );
         self.pipeline.record_sync_run(&run).await?;
+        report.lag_seconds = run.report.lag_seconds;
         Ok(report)
     }
 }

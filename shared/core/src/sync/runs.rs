@@ -28,8 +28,8 @@ pub struct SyncRun {
     /// When the latest run that emptied the queue (this one or an earlier one) started:
     /// whatever is queued now was sent after.
     pub clear_since: Option<Datestamp>,
-    /// When the oldest message the run received was sent: `finished_at` minus this is how
-    /// late the run delivered.
+    /// When the oldest message the run received was sent (`report.lag_seconds` before the
+    /// run's end).
     pub oldest_sent: Option<Datestamp>,
     #[serde(flatten)]
     pub report: SyncReport,
@@ -54,9 +54,11 @@ impl SyncRun {
             }
             reason.truncate(end);
         }
+        let finished_at = Datestamp::now();
+        report.lag_seconds = oldest_sent.map(|sent| seconds_between(sent, finished_at));
         Self {
             started_at,
-            finished_at: Datestamp::now(),
+            finished_at,
             drained,
             clear_since: if drained {
                 Some(started_at)
@@ -66,12 +68,6 @@ impl SyncRun {
             oldest_sent,
             report,
         }
-    }
-
-    /// How late the run delivered: seconds from the oldest message's sending to the run's end.
-    pub fn lag_seconds(&self) -> Option<u64> {
-        self.oldest_sent
-            .map(|sent| seconds_between(sent, self.finished_at))
     }
 }
 
@@ -211,11 +207,12 @@ mod tests {
 
     #[test]
     fn lag_runs_from_the_oldest_message_to_the_end_of_the_run() {
-        let mut r = run(true, None);
-        r.finished_at = at(130);
-        assert_eq!(r.lag_seconds(), Some(90));
-        r.oldest_sent = None;
-        assert_eq!(r.lag_seconds(), None);
+        let sent = Datestamp::from_unix(Datestamp::now().unix() - 90).unwrap();
+        let r = SyncRun::new(at(0), true, Some(sent), SyncReport::default(), None);
+        let lag = r.report.lag_seconds.unwrap();
+        assert!((90..=91).contains(&lag), "{lag}");
+        let none = SyncRun::new(at(0), true, None, SyncReport::default(), None);
+        assert_eq!(none.report.lag_seconds, None);
     }
 
     #[test]
