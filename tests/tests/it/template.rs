@@ -861,3 +861,132 @@ fn the_queue_its_dead_letters_and_the_sync_fit_together() {
         "a sync run of {sync_timeout} s never starts a round at {lrs_timeout} = {largest}"
     );
 }
+
+/// One route of a function's router, read from its source: the path as axum writes it and the
+/// methods it takes.
+#[derive(Debug)]
+struct RouterRoute {
+    path: String,
+    methods: BTreeSet<String>,
+}
+
+/// Every `.route("...", get(..).post(..))` of a function crate's lib.rs.
+fn router_routes(binary: &str) -> Vec<RouterRoute> {
+    let source = std::fs::read_to_string(
+        repo_root()
+            .join("functions")
+            .join(binary)
+            .join("src/lib.rs"),
+    )
+    .unwrap();
+    let path = Regex::new(r#"^\s*"([^"]+)""#).unwrap();
+    let method = Regex::new(r"\b(get|post|put|delete|patch)\(").unwrap();
+    let mut found = Vec::new();
+    for (start, _) in source.match_indices(".route(") {
+        // The call's text, up to its closing parenthesis.
+        let body = &source[start + ".route(".len()..];
+        let mut depth = 1;
+        let end = body
+            .char_indices()
+            .find(|&(_, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .map(|(i, _)| i)
+            .unwrap();
+        let call = &body[..end];
+        let path = path
+            .captures(call)
+            .unwrap_or_else(|| panic!("{binary}: a route whose path is not a literal: {call}"))[1]
+            .to_owned();
+        let methods = method
+            .captures_iter(call)
+            .map(|c| c[1].to_uppercase())
+            .collect();
+        found.push(RouterRoute { path, methods });
+    }
+    assert!(!found.is_empty(), "{binary}: no route found in its lib.rs");
+    found
+}
+
+/// Whether the API Gateway route `template_path` sends `path` (axum's syntax) to its function.
+fn api_route_covers(template_path: &str, path: &str) -> bool {
+    match template_path.strip_suffix("{proxy+}") {
+        Some(prefix) => path.starts_with(prefix) && path.len() > prefix.len(),
+        None => template_path == path,
+    }
+}
+
+/// The HTTP API's routes are exactly the routers' (which `pokeco serve` also serves): every
+/// router route is reached through the API with each of its methods, and every API route
+/// reaches some router route.
+#[test]
+fn the_api_routes_lead_to_the_routers_routes_and_no_others() {
+    let template = template();
+    let mut checked = 0;
+    for (id, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap();
+        let api: Vec<(String, String)> = resource["Properties"]["Events"]
+            .as_mapping()
+            .map(|events| {
+                events
+                    .values()
+                    .filter(|e| e["Type"].as_str() == Some("HttpApi"))
+                    .map(|e| {
+                        let p = &e["Properties"];
+                        (
+                            p["Path"].as_str().unwrap().to_owned(),
+                            p["Method"].as_str().unwrap().to_uppercase(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if api.is_empty() {
+            // The scheduled sync has no router.
+            let lib = std::fs::read_to_string(
+                repo_root()
+                    .join("functions")
+                    .join(binary)
+                    .join("src/lib.rs"),
+            )
+            .unwrap_or_default();
+            assert!(
+                !lib.contains(".route("),
+                "{id:?}: a router with no API route"
+            );
+            continue;
+        }
+        let routes = router_routes(binary);
+        for route in &routes {
+            for method in &route.methods {
+                assert!(
+                    api.iter()
+                        .any(|(p, m)| api_route_covers(p, &route.path)
+                            && (m == "ANY" || m == method)),
+                    "{id:?}: {method} {} is in the router but no API route sends it there",
+                    route.path
+                );
+                checked += 1;
+            }
+        }
+        for (p, m) in &api {
+            assert!(
+                routes
+                    .iter()
+                    .any(|r| api_route_covers(p, &r.path) && (m == "ANY" || r.methods.contains(m))),
+                "{id:?}: the API route {m} {p} reaches no route of the router"
+            );
+        }
+    }
+    assert!(checked >= 20, "only {checked} router routes checked");
+}
