@@ -990,3 +990,50 @@ fn the_api_routes_lead_to_the_routers_routes_and_no_others() {
     }
     assert!(checked >= 20, "only {checked} router routes checked");
 }
+
+/// The payload files of `cargo lambda invoke` (infra/events, `<function>.<what>.json`) are
+/// events their function takes: API Gateway v2 requests that the template routes to it, or
+/// the schedule's event.
+#[test]
+fn the_local_payload_files_are_events_of_their_functions() {
+    let template = template();
+    let folder = repo_root().join("infra/events");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let binary = name.split('.').next().unwrap();
+        let function = template["Resources"]
+            .as_mapping()
+            .unwrap()
+            .values()
+            .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))
+            .unwrap_or_else(|| panic!("{name}: no function {binary} in the template"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let events = function["Properties"]["Events"].as_mapping().unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if json["detail-type"] == "Scheduled Event" {
+            assert!(
+                events
+                    .values()
+                    .any(|e| e["Type"].as_str() == Some("Schedule")),
+                "{name}: {binary} has no schedule"
+            );
+        } else {
+            let request = lambda_http::request::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"));
+            let (method, path) = (request.method().as_str(), request.uri().path());
+            assert!(
+                events.values().any(|e| {
+                    let p = &e["Properties"];
+                    e["Type"].as_str() == Some("HttpApi")
+                        && api_route_covers(p["Path"].as_str().unwrap(), path)
+                        && matches!(p["Method"].as_str(), Some(m) if m.eq_ignore_ascii_case("ANY") || m.eq_ignore_ascii_case(method))
+                }),
+                "{name}: {method} {path} does not reach {binary}"
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 5, "{seen} payload files");
+}
