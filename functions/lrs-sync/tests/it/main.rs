@@ -45,19 +45,26 @@ fn statements(n: usize) -> Vec<Statement> {
         .collect()
 }
 
+/// A fresh table and queue on moto (messages die after five receives).
+async fn table_and_queue(name: &str) -> (Arc<DynamoStore>, Arc<SqsQueue>) {
+    let config = config().await;
+    let table = unique_name(name);
+    create_table(&Dynamo::new(&config), &table).await.unwrap();
+    let sqs = Sqs::new(&config);
+    let url = create_queue(&sqs, &unique_name(name), 5).await.unwrap();
+    (
+        Arc::new(DynamoStore::from_config(&config, &table)),
+        Arc::new(SqsQueue::new(sqs, url)),
+    )
+}
+
 async fn held(id: &str) -> usize {
     LrsPeer::strict().held(id).await.len()
 }
 
 #[tokio::test]
 async fn a_scheduled_run_delivers_the_queue_and_parks_what_the_lrs_refuses() {
-    let config = config().await;
-    let table = unique_name("sync");
-    create_table(&Dynamo::new(&config), &table).await.unwrap();
-    let store = Arc::new(DynamoStore::from_config(&config, &table));
-    let sqs = Sqs::new(&config);
-    let url = create_queue(&sqs, &unique_name("sync"), 5).await.unwrap();
-    let queue = Arc::new(SqsQueue::new(sqs, url));
+    let (store, queue) = table_and_queue("sync").await;
 
     let mut all = statements(250);
     // Queued by an older release: an extension key that is not an IRI (the strict LRS: 400).
@@ -138,13 +145,7 @@ async fn a_run_announces_each_learner_to_eco_once_and_a_stranger_never_holds_it_
     const KNOWN: &str = "5a1b2c3d4e5f60718293a4b5";
     const STRANGER: &str = "0123456789abcdef01234567";
     let eco = EcoBackend::start(&[KNOWN], None).await;
-    let config = config().await;
-    let table = unique_name("push");
-    create_table(&Dynamo::new(&config), &table).await.unwrap();
-    let store = Arc::new(DynamoStore::from_config(&config, &table));
-    let sqs = Sqs::new(&config);
-    let url = create_queue(&sqs, &unique_name("push"), 5).await.unwrap();
-    let queue = Arc::new(SqsQueue::new(sqs, url));
+    let (store, queue) = table_and_queue("push").await;
     // Both learners in every one of several messages, so in several rounds; and statements of
     // an actor that is no ECO learner.
     let all = statements_of(&[KNOWN, STRANGER, "not-an-eco-sub"], 40);
