@@ -8,4 +8,5 @@ mod demo;
 mod oai_http;
 mod pipeline;
 mod snapshots_valid;
+mod stack;
 mod template;
