@@ -3,15 +3,14 @@
 //! LRS and a sync meet, each ending with the LRS holding exactly the expected statements, none
 //! twice, nothing lost.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pokeco_core::catalog::CourseId;
 use pokeco_core::oai::OaiPrefix;
-use pokeco_core::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups, Statement};
+use pokeco_core::xapi::{EcoProfile, Statement};
 use pokeco_e2e::fault_proxy::{Fault, FaultProxy};
+use pokeco_e2e::learners::{Learners, HOMEPAGE};
 use pokeco_e2e::server::{TestServer, ADMIN_TOKEN, INGEST_TOKEN, LMS_URL};
 use pokeco_testkit::eco::EcoBackend;
 use pokeco_testkit::events::legacy_events;
@@ -19,69 +18,8 @@ use pokeco_testkit::peers::{ralph_lrs, LrsPeer};
 use pokeco_testkit::OAI_PREFIX;
 use serde_json::{json, Value};
 
-const HOMEPAGE: &str = "https://portal.ecolearning.eu";
 /// The course of the sample events.
 const SAMPLES_COURSE: &str = "course-v1:ORG+COURSE+RUN";
-
-/// The sample events' users, linked to ECO ids of this test alone: its statements (their ids
-/// and actors) are its own in an LRS the other tests share.
-struct Learners {
-    links: Vec<(&'static str, String)>,
-}
-
-impl Learners {
-    fn new() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let n = u128::from(NEXT.fetch_add(1, Ordering::Relaxed));
-        let base = (nanos << 16) ^ (u128::from(std::process::id()) << 8) ^ n;
-        let sub = |i: u128| format!("{:024x}", (base * 2 + i) & ((1u128 << 96) - 1));
-        Self {
-            links: vec![("42", sub(0)), ("1", sub(1))],
-        }
-    }
-
-    fn csv(&self) -> String {
-        let mut csv = String::from("user_id,uid\n");
-        for (user, sub) in &self.links {
-            csv.push_str(&format!("{user},{sub}\n"));
-        }
-        csv
-    }
-
-    /// The statements the ECO profile gives for the samples (the catalog is empty).
-    fn expected(&self) -> BTreeMap<String, Statement> {
-        let profile = EcoProfile {
-            prefix: OaiPrefix::new(OAI_PREFIX).unwrap(),
-            homepage: HOMEPAGE.to_owned(),
-            lms_url: LMS_URL.to_owned(),
-        };
-        legacy_events()
-            .iter()
-            .filter_map(|e| EdxEvent::from_value(e).ok())
-            .filter_map(|e| profile.translate(&e, self).ok())
-            .map(|s| (s.id().to_owned(), s))
-            .collect()
-    }
-}
-
-impl Lookups for Learners {
-    fn eco_user(&self, edx_user_id: &str) -> Option<&str> {
-        self.links
-            .iter()
-            .find(|(u, _)| *u == edx_user_id)
-            .map(|(_, s)| s.as_str())
-    }
-    fn course(&self, _: &CourseId) -> Option<&CourseNames> {
-        None
-    }
-    fn block(&self, _: &CourseId, _: &str) -> Option<String> {
-        None
-    }
-}
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -157,7 +95,7 @@ where
 
 /// The LRS holds exactly the expected statements: each id once, with its content.
 async fn assert_exactly_delivered(peer: &LrsPeer, learners: &Learners) {
-    let want = learners.expected();
+    let want = learners.expected(&legacy_events());
     let start = Instant::now();
     loop {
         let n = held(peer, learners).await.len();
@@ -201,7 +139,10 @@ async fn samples_reach(peer: LrsPeer) {
     let learners = Learners::new();
     link(&server, &learners).await;
     let report = post_events(&server, tracking_log(), false).await;
-    assert_eq!(report["enqueued"], learners.expected().len());
+    assert_eq!(
+        report["enqueued"],
+        learners.expected(&legacy_events()).len()
+    );
     // The same events again, gzipped: the LRS still holds each statement once.
     let gz = {
         use std::io::Write;
@@ -270,7 +211,8 @@ async fn a_refused_statement_is_parked_and_the_others_land() {
     let peer = strict_peer();
     let server = serve_to(&peer, &peer.url, &[]).await;
     let learners = Learners::new();
-    let mut statements: Vec<Statement> = learners.expected().into_values().collect();
+    let mut statements: Vec<Statement> =
+        learners.expected(&legacy_events()).into_values().collect();
     // A statement an older release queued: its extension key is not an IRI, which the
     // strict LRS refuses (400).
     let mut old = statements[0].to_value();
@@ -368,7 +310,7 @@ async fn a_sync_stopped_between_post_and_delete_duplicates_nothing() {
         queue: pokeco_local::SqliteQueue::open_in_memory(5).unwrap(),
         crashed: Default::default(),
     });
-    let statements: Vec<Statement> = learners.expected().into_values().collect();
+    let statements: Vec<Statement> = learners.expected(&legacy_events()).into_values().collect();
     queue.send(&pack(&statements).bodies).await.unwrap();
     let store = Arc::new(pokeco_local::SqliteStore::open_in_memory().unwrap());
     let lrs = pokeco_lrs::HttpLrs::new(pokeco_lrs::Destination {
@@ -434,7 +376,7 @@ async fn a_replayed_log_reaches_the_lrs_once_while_the_server_runs() {
     );
     let files = [whole.clone(), cut.clone()];
     let summary = pokeco::replay::replay(&service, &files).await.unwrap();
-    let want = learners.expected().len() as u64;
+    let want = learners.expected(&legacy_events()).len() as u64;
     assert_eq!(summary.files[0].report.enqueued, want);
     assert!(summary.files[0].unreadable.is_none());
     let cut_report = &summary.files[1];

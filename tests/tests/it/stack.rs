@@ -20,11 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pokeco_core::catalog::CourseId;
-use pokeco_core::oai::OaiPrefix;
-use pokeco_core::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups};
 use pokeco_e2e::aws_recorder::{AwsRecorder, Call};
 use pokeco_e2e::lambda_runtime::{AwsTarget, FunctionConfig, LocalLambda, Outcome};
+use pokeco_e2e::learners::{Learners, HOMEPAGE};
 use pokeco_testkit::events::legacy_events;
 use pokeco_testkit::peers::{venv, LrsPeer};
 use pokeco_testkit::{repo_root, OAI_PREFIX};
@@ -44,7 +42,6 @@ const REGION: &str = "eu-west-1";
 const BASE_URL: &str = "https://pok.example.org";
 const ADMIN_EMAIL: &str = "ops@pok.example.org";
 const LMS_URL: &str = "https://lms.example.org";
-const HOMEPAGE: &str = "https://portal.ecolearning.eu";
 /// The course of most sample events.
 const COURSE: &str = "course-v1:ORG+COURSE+RUN";
 
@@ -577,63 +574,6 @@ async fn call(
 
 // --- The learners of this test ------------------------------------------------------------------
 
-/// The sample events' users, linked to ECO ids of this test alone (statement ids derive from
-/// them, in an LRS the other tests share).
-struct Learners {
-    links: Vec<(&'static str, String)>,
-}
-
-impl Learners {
-    fn new(seed: &str) -> Self {
-        use std::hash::{Hash, Hasher};
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        seed.hash(&mut hasher);
-        let base = u128::from(hasher.finish()) << 20;
-        let sub = |i: u128| format!("{:024x}", (base + i) & ((1u128 << 96) - 1));
-        Self {
-            links: vec![("42", sub(0x5ac)), ("1", sub(0x5ad))],
-        }
-    }
-
-    fn csv(&self) -> String {
-        let mut csv = String::from("user_id,uid\n");
-        for (user, sub) in &self.links {
-            csv.push_str(&format!("{user},{sub}\n"));
-        }
-        csv
-    }
-
-    /// The ids of the statements the ECO profile gives for the samples.
-    fn expected_ids(&self) -> BTreeSet<String> {
-        let profile = EcoProfile {
-            prefix: OaiPrefix::new(OAI_PREFIX).unwrap(),
-            homepage: HOMEPAGE.to_owned(),
-            lms_url: LMS_URL.to_owned(),
-        };
-        events()
-            .iter()
-            .filter_map(|e| EdxEvent::from_value(e).ok())
-            .filter_map(|e| profile.translate(&e, self).ok())
-            .map(|s| s.id().to_owned())
-            .collect()
-    }
-}
-
-impl Lookups for Learners {
-    fn eco_user(&self, edx_user_id: &str) -> Option<&str> {
-        self.links
-            .iter()
-            .find(|(u, _)| *u == edx_user_id)
-            .map(|(_, s)| s.as_str())
-    }
-    fn course(&self, _: &CourseId) -> Option<&CourseNames> {
-        None
-    }
-    fn block(&self, _: &CourseId, _: &str) -> Option<String> {
-        None
-    }
-}
-
 /// The sample events, and learner "1" enrolling again in the course after the samples'
 /// unenrollment: so the course is on that learner's list in the ECO API.
 fn events() -> Vec<Value> {
@@ -982,7 +922,7 @@ async fn the_deployed_stack_runs_the_real_bootstraps() {
     let sync = &functions["LrsSyncFunction"];
     let admin_token = format!("Bearer {}", names.secret("AdminTokenParameterName"));
     let ingest_token = format!("Bearer {}", names.secret("IngestTokenParameterName"));
-    let learners = Learners::new(&names.stack);
+    let learners = Learners::seeded(&names.stack);
 
     // The readiness view of a stack just deployed: an empty table, no sync run yet.
     let (status, body) = call(
@@ -1117,7 +1057,10 @@ async fn the_deployed_stack_runs_the_real_bootstraps() {
     .await;
     assert_eq!(status, 200, "{body}");
     let report: Value = serde_json::from_str(&body).unwrap();
-    let want = learners.expected_ids();
+    let want = learners
+        .expected(&events())
+        .into_keys()
+        .collect::<BTreeSet<String>>();
     assert!(!want.is_empty());
     assert_eq!(report["enqueued"], want.len(), "{report}");
 
