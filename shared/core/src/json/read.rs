@@ -38,14 +38,14 @@ impl Key<'_> {
     }
 }
 
-struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     text: &'a str,
     i: usize,
     depth: u32,
 }
 
 impl<'a> Cursor<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Self {
             text,
             i: 0,
@@ -57,11 +57,11 @@ impl<'a> Cursor<'a> {
         self.text.as_bytes()
     }
 
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.bytes().get(self.i).copied()
     }
 
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
         }
@@ -71,27 +71,46 @@ impl<'a> Cursor<'a> {
         (self.peek()? == b).then(|| self.i += 1)
     }
 
-    /// One value at the cursor (no leading whitespace).
-    fn value(&mut self) -> Option<Raw<'a>> {
-        let start = self.i;
-        match self.peek()? {
-            b'{' => self.object(|_, _| Some(()))?,
-            b'[' => self.array(|_| Some(()))?,
-            b'"' => {
-                self.string()?;
+    /// The next byte that is not whitespace, consumed. Log lines are compact: the first byte
+    /// is tried before any whitespace is skipped.
+    fn token(&mut self) -> Option<u8> {
+        loop {
+            let b = self.peek()?;
+            self.i += 1;
+            if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(b);
             }
-            b't' => self.literal("true")?,
-            b'f' => self.literal("false")?,
-            b'n' => self.literal("null")?,
+        }
+    }
+
+    /// One value at the cursor (no leading whitespace).
+    pub(crate) fn value(&mut self) -> Option<Raw<'a>> {
+        let start = self.i;
+        self.skip()?;
+        Some(Raw(self.text.get(start..self.i)?))
+    }
+
+    /// Checks one value at the cursor (no leading whitespace) and moves past it.
+    pub(crate) fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => {
+                self.i += 1;
+                self.string_body()?;
+            }
+            b'{' => self.members(|_, c| c.skip())?,
+            b'[' => self.elements(Self::skip)?,
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
             b'-' | b'0'..=b'9' => self.number()?,
             _ => return None,
         }
-        Some(Raw(&self.text[start..self.i]))
+        Some(())
     }
 
-    fn literal(&mut self, word: &str) -> Option<()> {
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
         let end = self.i + word.len();
-        (self.text.get(self.i..end)? == word).then(|| self.i = end)
+        (self.bytes().get(self.i..end)? == word).then(|| self.i = end)
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`; an exponent is left to `serde_json`.
@@ -124,22 +143,23 @@ impl<'a> Cursor<'a> {
         (done && self.i - start <= MAX_NUMBER).then_some(())
     }
 
-    /// A string at the cursor: its text between the quotes, and whether it holds escapes.
-    fn string(&mut self) -> Option<(&'a str, bool)> {
-        self.eat(b'"')?;
-        let start = self.i;
+    /// The rest of a string whose opening quote is read: the bounds of its text and whether
+    /// it holds escapes.
+    fn string_body(&mut self) -> Option<(usize, usize, bool)> {
         let bytes = self.bytes();
+        let start = self.i;
         let mut escaped = false;
+        let mut at = next_special(bytes, start);
         loop {
-            let at = next_special(bytes, self.i);
-            match bytes.get(at)? {
+            match *bytes.get(at)? {
                 b'"' => {
                     self.i = at + 1;
-                    return Some((&self.text[start..at], escaped));
+                    return Some((start, at, escaped));
                 }
                 b'\\' => {
                     escaped = true;
-                    self.i = at + 1 + escape_len(&bytes[at + 1..])?;
+                    let after = at + 1 + escape_len(bytes.get(at + 1..)?)?;
+                    at = next_special(bytes, after);
                 }
                 // A raw control character.
                 _ => return None,
@@ -152,54 +172,51 @@ impl<'a> Cursor<'a> {
         (self.depth <= MAX_DEPTH).then_some(())
     }
 
-    /// An object at the cursor, each member handed to `member` as it is read.
-    fn object(&mut self, mut member: impl FnMut(Key<'a>, Raw<'a>) -> Option<()>) -> Option<()> {
+    /// An object at the cursor. `member` gets each key with the cursor at its value
+    /// (whitespace skipped) and reads that one value, so a caller can step into it.
+    pub(crate) fn members(
+        &mut self,
+        mut member: impl FnMut(Key<'a>, &mut Self) -> Option<()>,
+    ) -> Option<()> {
         self.eat(b'{')?;
         self.enter()?;
-        self.ws();
-        if self.eat(b'}').is_none() {
-            loop {
-                let (raw, escaped) = self.string()?;
+        match self.token()? {
+            b'"' => loop {
+                let (start, end, escaped) = self.string_body()?;
+                let raw = self.text.get(start..end)?;
+                if self.token()? != b':' {
+                    return None;
+                }
                 self.ws();
-                self.eat(b':')?;
-                self.ws();
-                let value = self.value()?;
-                member(Key { raw, escaped }, value)?;
-                self.ws();
-                match self.peek()? {
+                member(Key { raw, escaped }, self)?;
+                match self.token()? {
                     b',' => {
-                        self.i += 1;
-                        self.ws();
+                        if self.token()? != b'"' {
+                            return None;
+                        }
                     }
-                    b'}' => {
-                        self.i += 1;
-                        break;
-                    }
+                    b'}' => break,
                     _ => return None,
                 }
-            }
+            },
+            b'}' => {}
+            _ => return None,
         }
         self.depth -= 1;
         Some(())
     }
 
-    fn array(&mut self, mut element: impl FnMut(Raw<'a>) -> Option<()>) -> Option<()> {
+    /// An array at the cursor; `element` reads each element, the cursor at it.
+    fn elements(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.eat(b'[')?;
         self.enter()?;
         self.ws();
         if self.eat(b']').is_none() {
             loop {
-                element(self.value()?)?;
-                self.ws();
-                match self.peek()? {
-                    b',' => {
-                        self.i += 1;
-                        self.ws();
-                    }
-                    b']' => {
-                        self.i += 1;
-                        break;
-                    }
+                element(self)?;
+                match self.token()? {
+                    b',' => self.ws(),
+                    b']' => break,
                     _ => return None,
                 }
             }
@@ -209,7 +226,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Only whitespace left.
-    fn end(&mut self) -> Option<()> {
+    pub(crate) fn end(&mut self) -> Option<()> {
         self.ws();
         (self.i == self.text.len()).then_some(())
     }
@@ -240,13 +257,20 @@ fn hex4(digits: &[u8]) -> Option<u32> {
 }
 
 /// The value of a string's text (between its quotes), escapes decoded. The text must be one
-/// the reader checked.
+/// the reader checked: a special byte in it is a `\`.
 fn unescape(raw: &str) -> Option<String> {
     let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let mut start = 0;
-    while let Some(at) = raw[start..].find('\\').map(|n| start + n) {
-        out.push_str(&raw[start..at]);
+    loop {
+        let at = next_special(bytes, start);
+        out.push_str(raw.get(start..at)?);
+        let Some(&b) = bytes.get(at) else {
+            break;
+        };
+        if b != b'\\' {
+            return None;
+        }
         let after = &bytes[at + 1..];
         let len = escape_len(after)?;
         match after[0] {
@@ -269,7 +293,6 @@ fn unescape(raw: &str) -> Option<String> {
         }
         start = at + 1 + len;
     }
-    out.push_str(&raw[start..]);
     Some(out)
 }
 
@@ -289,11 +312,11 @@ impl<'a> Raw<'a> {
     /// one object this reader vouches for, or when `member` gives up.
     pub fn object_members(
         text: &'a str,
-        member: impl FnMut(Key<'a>, Raw<'a>) -> Option<()>,
+        mut member: impl FnMut(Key<'a>, Raw<'a>) -> Option<()>,
     ) -> Option<()> {
         let mut c = Cursor::new(text);
         c.ws();
-        c.object(member)?;
+        c.members(|key, c| member(key, c.value()?))?;
         c.end()
     }
 
@@ -333,7 +356,7 @@ impl<'a> Raw<'a> {
     /// A string's value, escapes decoded; `None` for anything but a string.
     pub fn str(self) -> Option<Cow<'a, str>> {
         let raw = self.0.strip_prefix('"')?.strip_suffix('"')?;
-        if raw.contains('\\') {
+        if next_special(raw.as_bytes(), 0) < raw.len() {
             unescape(raw).map(Cow::Owned)
         } else {
             Some(Cow::Borrowed(raw))

@@ -1,34 +1,49 @@
 //! JSON written by hand where it is hot: strings escaped exactly as `serde_json` escapes them,
 //! so that a document written here is byte for byte the one `serde_json` writes.
 
-const ONES: u64 = u64::from_ne_bytes([1; 8]);
-const HIGH: u64 = ONES << 7;
-
-/// Whether a word holds a byte below 0x20, a `"` or a `\`. The lowest flagged byte is exact
-/// (a borrow can only flag bytes above a true hit), which is all the callers use.
-pub(crate) fn special_bytes(w: u64) -> u64 {
-    let control = w.wrapping_sub(ONES * 0x20) & !w;
-    let q = w ^ (ONES * u64::from(b'"'));
-    let b = w ^ (ONES * u64::from(b'\\'));
-    (control | (q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b)) & HIGH
+/// Whether a byte ends a run of plain string text: `"`, `\` or a control character.
+#[inline(always)]
+fn special(b: u8) -> bool {
+    (b < 0x20) | (b == b'"') | (b == b'\\')
 }
 
-/// The index of the first `"`, `\` or control byte of `bytes` at or after `from`, eight
+/// 0xff for each special byte of a 16-byte chunk, 0 for the others, as one number (the
+/// lowest byte first). Written so that the compiler turns it into a few vector compares.
+#[inline(always)]
+fn special_mask(chunk: &[u8]) -> u128 {
+    let mut c = [0u8; 16];
+    c.copy_from_slice(chunk);
+    u128::from_le_bytes(std::array::from_fn(
+        |k| if special(c[k]) { 0xff } else { 0 },
+    ))
+}
+
+/// The index of the first `"`, `\` or control byte of `bytes` at or after `from`, sixteen
 /// bytes at a time; `bytes.len()` when there is none.
 #[inline]
 pub(crate) fn next_special(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let hits = special_bytes(u64::from_le_bytes(w));
+    while let Some(chunk) = bytes.get(i..i + 16) {
+        let hits = special_mask(chunk);
         if hits != 0 {
             return i + (hits.trailing_zeros() / 8) as usize;
         }
-        i += 8;
+        i += 16;
+    }
+    // The last sixteen bytes, those before `i` masked off (they were read already).
+    if let Some(last) = bytes.len().checked_sub(16) {
+        if i < bytes.len() {
+            let hits = special_mask(&bytes[last..]) >> (8 * (i - last));
+            return if hits == 0 {
+                bytes.len()
+            } else {
+                i + (hits.trailing_zeros() / 8) as usize
+            };
+        }
+        return bytes.len();
     }
     while let Some(&b) = bytes.get(i) {
-        if b < 0x20 || b == b'"' || b == b'\\' {
+        if special(b) {
             return i;
         }
         i += 1;
@@ -115,13 +130,17 @@ mod tests {
         }
 
         #[test]
-        fn the_first_special_byte_is_found(s in "[a-z\"\\\\\u{0}-\u{1f}é]{0,40}") {
+        fn the_first_special_byte_is_found(
+            s in "([a-z]{0,20}[\"\\\\\u{0}-\u{1f}é]){0,5}[a-z]{0,20}",
+            from in any::<prop::sample::Index>(),
+        ) {
             let bytes = s.as_bytes();
-            let expected = bytes
+            let from = from.index(bytes.len() + 1);
+            let expected = bytes[from..]
                 .iter()
                 .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-                .unwrap_or(bytes.len());
-            prop_assert_eq!(next_special(bytes, 0), expected);
+                .map_or(bytes.len(), |at| from + at);
+            prop_assert_eq!(next_special(bytes, from), expected);
         }
     }
 }

@@ -190,6 +190,53 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     block_id: re(r"block-v\d:[^/+]+(/|\+)[^/+]+(/|\+)[^/]+"),
 });
 
+/// The path segments of a URL event type that its rules' patterns need: a pattern runs only
+/// when its segment is there (each pattern holds `/` and its keyword), so a URL is split once
+/// instead of being scanned by every pattern.
+#[derive(Clone, Copy, Default)]
+struct Keywords {
+    /// A segment that starts with `info` or `about`.
+    info_about: bool,
+    /// One that starts with `courseware`.
+    courseware: bool,
+    /// `wiki`.
+    wiki: bool,
+    /// One that starts with `upvote`.
+    upvote: bool,
+    /// `discussion`.
+    discussion: bool,
+    /// `handler`.
+    handler: bool,
+}
+
+impl Keywords {
+    fn of(t: &str) -> Self {
+        let mut k = Self::default();
+        for segment in t.split('/') {
+            match segment.as_bytes().first() {
+                Some(b'i') => k.info_about |= segment.starts_with("info"),
+                Some(b'a') => k.info_about |= segment.starts_with("about"),
+                Some(b'c') => k.courseware |= segment.starts_with("courseware"),
+                Some(b'w') => k.wiki |= segment == "wiki",
+                Some(b'u') => k.upvote |= segment.starts_with("upvote"),
+                Some(b'd') => k.discussion |= segment == "discussion",
+                Some(b'h') => k.handler |= segment == "handler",
+                _ => {}
+            }
+        }
+        k
+    }
+}
+
+/// `parts` joined, in one allocation.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 /// The second-to-last `/`-separated part of `s`.
 fn second_to_last(s: &str) -> Option<&str> {
     let mut parts = s.rsplit('/');
@@ -210,11 +257,11 @@ impl EcoProfile {
         if path.starts_with("http://") || path.starts_with("https://") {
             return Some(path.to_owned());
         }
-        Some(format!(
-            "{}/{}",
+        Some(concat(&[
             self.lms_url.trim_end_matches('/'),
-            path.trim_start_matches('/')
-        ))
+            "/",
+            path.trim_start_matches('/'),
+        ]))
     }
 
     /// The usage key of a block: from the course structure when loaded, else derived from the
@@ -233,11 +280,20 @@ impl EcoProfile {
         }
         let id = course.as_str();
         match id.strip_prefix("course-v1:") {
-            Some(key) => Some(format!("block-v1:{key}+type@{category}+block@{url_name}")),
+            Some(key) => Some(concat(&[
+                "block-v1:",
+                key,
+                "+type@",
+                category,
+                "+block@",
+                url_name,
+            ])),
             None => {
                 let mut parts = id.split('/');
                 let (org, number) = (parts.next()?, parts.next()?);
-                Some(format!("i4x://{org}/{number}/{category}/{url_name}"))
+                Some(concat(&[
+                    "i4x://", org, "/", number, "/", category, "/", url_name,
+                ]))
             }
         }
     }
@@ -256,8 +312,14 @@ impl EcoProfile {
     ) -> Option<Matched> {
         let p = &*PATTERNS;
         let t = e.event_type.as_str();
-        // Every URL rule is anchored at `/courses/`: other event types skip their regexes.
+        // Every URL rule is anchored at `/courses/`: other event types skip their regexes, and
+        // a URL skips those whose keywords it lacks.
         let url = t.starts_with("/courses/");
+        let k = if url {
+            Keywords::of(t)
+        } else {
+            Keywords::default()
+        };
         let server = e.source.as_deref() == Some("server");
         let browser = e.source.as_deref() == Some("browser");
         let m = |verb, activity_type, id: Option<String>, name: Option<String>| Matched {
@@ -267,14 +329,14 @@ impl EcoProfile {
             name,
         };
         let path_id = || self.lms_id(e.path.as_deref());
-        Some(if url && p.course_page.is_match(t) {
+        Some(if k.info_about && p.course_page.is_match(t) {
             m(
                 EcoVerb::Access,
                 COURSE,
                 Some(course_activity.to_owned()),
                 Some(course_activity.to_owned()),
             )
-        } else if url && p.courseware.is_match(t) {
+        } else if k.courseware && p.courseware.is_match(t) {
             let module = second_to_last(t).filter(|m| *m != "courseware");
             let category = if t.ends_with('/') {
                 "sequential"
@@ -285,9 +347,11 @@ impl EcoProfile {
             m(EcoVerb::Access, MODULE, id, module.map(str::to_owned))
         } else if matches!(t, "seq_goto" | "seq_next" | "seq_prev") {
             let (sequence, new) = (e.field("id"), e.field("new"));
-            let id = sequence.zip(new.clone()).map(|(s, n)| format!("{s}#{n}"));
+            let id = sequence
+                .zip(new.as_deref())
+                .map(|(s, n)| concat(&[&s, "#", n]));
             let page = e.page.as_deref().and_then(second_to_last);
-            let name = page.zip(new).map(|(p, n)| format!("{p}_{n}"));
+            let name = page.zip(new).map(|(p, n)| concat(&[p, "_", &n]));
             m(EcoVerb::Access, MODULE, id, name)
         } else if t == "edx.course.enrollment.activated" && server {
             m(
@@ -303,18 +367,16 @@ impl EcoProfile {
                 Some(course_activity.to_owned()),
                 None,
             )
-        } else if let Some(verb) = ((url && p.wiki_create.is_match(t)).then_some(EcoVerb::Create))
-            .or_else(|| (url && p.wiki_edit.is_match(t)).then_some(EcoVerb::Update))
+        } else if let Some(verb) = ((k.wiki && p.wiki_create.is_match(t))
+            .then_some(EcoVerb::Create))
+        .or_else(|| (k.wiki && p.wiki_edit.is_match(t)).then_some(EcoVerb::Update))
         {
-            let title = e.payload.as_ref().and_then(|p| {
-                p.value("POST")?
-                    .get("title")?
-                    .get(0)?
-                    .as_str()
-                    .map(str::to_owned)
-            });
+            let title = e
+                .payload
+                .as_ref()
+                .and_then(|p| p.get("POST")?.get("title")?.first()?.string());
             m(verb, WIKI, path_id(), title)
-        } else if url && (p.wiki_page.is_match(t) || p.wiki.is_match(t)) {
+        } else if k.wiki && (p.wiki_page.is_match(t) || p.wiki.is_match(t)) {
             m(EcoVerb::Access, WIKI, path_id(), e.path.clone())
         } else if t.ends_with("problem_get") && server {
             m(
@@ -342,9 +404,13 @@ impl EcoProfile {
                 .and_then(|v| Self::usage_key(lookups, course, v, "video"));
             m(verb, VIDEO, id, video)
         } else if t == "edx.forum.thread.created" {
-            let title = e.payload.as_ref().and_then(|p| match p.value("title")? {
-                serde_json::Value::Array(list) => list.first()?.as_str().map(str::to_owned),
-                other => other.as_str().map(str::to_owned),
+            let title = e.payload.as_ref().and_then(|p| {
+                let title = p.get("title")?;
+                if title.is_array() {
+                    title.first()?.string()
+                } else {
+                    title.string()
+                }
             });
             m(
                 EcoVerb::Author,
@@ -354,25 +420,25 @@ impl EcoProfile {
             )
         } else if t == "edx.forum.response.created" {
             m(EcoVerb::Commented, MESSAGE, path_id(), e.referer.clone())
-        } else if url && p.like.is_match(t) {
+        } else if k.upvote && p.like.is_match(t) {
             m(
                 EcoVerb::Like,
                 MESSAGE,
                 path_id(),
                 Some(before(t, "upvote").to_owned()),
             )
-        } else if url && p.forum_read.is_match(t) {
+        } else if k.discussion && p.forum_read.is_match(t) {
             m(EcoVerb::Read, MESSAGE, path_id(), Some(t.to_owned()))
-        } else if url && p.forum.is_match(t) {
+        } else if k.discussion && p.forum.is_match(t) {
             m(EcoVerb::Access, DISCUSSION, path_id(), Some(t.to_owned()))
         } else {
-            let (verb, keyword) = if url && p.peer_access.is_match(t) {
+            let (verb, keyword) = if k.handler && p.peer_access.is_match(t) {
                 (EcoVerb::Access, "render_peer_assessment")
-            } else if url && p.peer_submit.is_match(t) {
+            } else if k.handler && p.peer_submit.is_match(t) {
                 (EcoVerb::Submit, "submit")
-            } else if url && p.peer_feedback.is_match(t) {
+            } else if k.handler && p.peer_feedback.is_match(t) {
                 (EcoVerb::Submit, "peer_assess")
-            } else if url && p.self_feedback.is_match(t) {
+            } else if k.handler && p.self_feedback.is_match(t) {
                 (EcoVerb::Submit, "self_assess")
             } else {
                 return None;
@@ -402,8 +468,16 @@ impl EcoProfile {
             .as_deref()
             .and_then(|u| lookups.eco_user(u))
             .ok_or(Skip::NotLinked)?;
-        let timestamp = timestamp(&e.time).ok_or(Skip::BadTime)?;
-        let course_activity = self.prefix.identifier(course.as_str());
+        let fast = fast_timestamp(&e.time);
+        let slow;
+        let timestamp = match &fast {
+            Some(stamp) => stamp.as_str(),
+            None => {
+                slow = slow_timestamp(&e.time).ok_or(Skip::BadTime)?;
+                slow.as_str()
+            }
+        };
+        let course_activity = concat(&[self.prefix.as_str(), course.as_str()]);
         let matched = self
             .rule(e, &course, &course_activity, lookups)
             .ok_or(Skip::NoRule)?;
@@ -415,7 +489,18 @@ impl EcoProfile {
         // Written field by field in the order and with the escapes serde_json would use. The
         // constants of this file (ids, IRIs, verbs, types) need no escaping and are written
         // as they are; a test checks every statement against serde_json's own writing.
-        let mut j = String::with_capacity(1024);
+        // Sized for the statement as written unescaped, so that it is not grown on the way.
+        let texts = |m: Option<&LangMap>| m.map_or(0, |m| m.values().map(|t| t.len() + 10).sum());
+        let mut j = String::with_capacity(
+            640 + self.homepage.len()
+                + 2 * sub.len()
+                + object_id.len()
+                + matched.name.as_ref().map_or(0, String::len)
+                + 2 * course_activity.len()
+                + 2 * texts(title)
+                + texts(names.map(|n| &n.description))
+                + e.time.len(),
+        );
         j.push_str("{\"id\":\"");
         j.push_str(&id);
         j.push_str("\",\"actor\":{\"objectType\":\"Agent\",\"account\":{\"homePage\":\"");
@@ -444,7 +529,7 @@ impl EcoProfile {
         j.push_str("\":");
         write::string(&mut j, &e.time);
         j.push_str("}},\"timestamp\":");
-        write::string(&mut j, &timestamp);
+        write::string(&mut j, timestamp);
         j.push_str(",\"version\":\"");
         j.push_str(XAPI_VERSION);
         j.push_str("\"}");
@@ -522,6 +607,110 @@ pub fn statement_id(sub: &str, e: &EdxEvent, course: &str, object: &str) -> Stri
 /// An ISO 8601 time as an xAPI timestamp to the second, keeping its offset (UTC when it has
 /// none).
 pub fn timestamp(time: &str) -> Option<String> {
+    if let Some(fast) = fast_timestamp(time) {
+        return Some(String::from(fast.as_str()));
+    }
+    slow_timestamp(time)
+}
+
+/// A timestamp written by hand: `YYYY-MM-DDTHH:MM:SS+HH:MM`.
+#[derive(Clone, Copy)]
+struct Stamp([u8; 25]);
+
+impl Stamp {
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        2 if time::util::is_leap_year(i32::from(year)) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The shapes the LMS writes, read by hand (`time`'s parsers walk a description item by
+/// item): `YYYY-MM-DDTHH:MM:SS`, a fraction of 1 to 9 digits or none, then `Z`, `±HH:MM` or
+/// nothing (UTC). `None` for anything else, which [`slow_timestamp`] decides; a test holds
+/// both to the same results.
+fn fast_timestamp(time: &str) -> Option<Stamp> {
+    let b = time.as_bytes();
+    let digits = |at: usize| -> Option<u8> {
+        let (high, low) = (
+            b.get(at)?.wrapping_sub(b'0'),
+            b.get(at + 1)?.wrapping_sub(b'0'),
+        );
+        (high < 10 && low < 10).then_some(high * 10 + low)
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, c)| b.get(at) != Some(&c)) {
+        return None;
+    }
+    let (century, year) = (digits(0)?, digits(2)?);
+    let (month, day) = (digits(5)?, digits(8)?);
+    let (hour, minute, second) = (digits(11)?, digits(14)?, digits(17)?);
+    let full_year = u16::from(century) * 100 + u16::from(year);
+    // Years 0 and 9999 (where an offset may leave the range) and leap seconds go to `time`.
+    let valid = (1..=9998).contains(&full_year)
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month(full_year, month)
+        && hour < 24
+        && minute < 60
+        && second < 60;
+    if !valid {
+        return None;
+    }
+    let mut rest = &b[19..];
+    if let [b'.', fraction @ ..] = rest {
+        let n = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=9).contains(&n) {
+            return None;
+        }
+        rest = &fraction[n..];
+    }
+    let (negative, offset_hour, offset_minute) = match *rest {
+        [] | [b'Z'] => (false, 0, 0),
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let two = |h: u8, l: u8| {
+                let (h, l) = (h.wrapping_sub(b'0'), l.wrapping_sub(b'0'));
+                (h < 10 && l < 10).then_some(h * 10 + l)
+            };
+            let (h, m) = (two(h1, h2)?, two(m1, m2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            // `-00:00` is UTC, written with a `+`.
+            (sign == b'-' && (h, m) != (0, 0), h, m)
+        }
+        _ => return None,
+    };
+    let mut out = *b"0000-00-00T00:00:00+00:00";
+    let mut put = |at: usize, n: u8| {
+        out[at] = b'0' + n / 10;
+        out[at + 1] = b'0' + n % 10;
+    };
+    put(0, century);
+    put(2, year);
+    put(5, month);
+    put(8, day);
+    put(11, hour);
+    put(14, minute);
+    put(17, second);
+    put(20, offset_hour);
+    put(23, offset_minute);
+    if negative {
+        out[19] = b'-';
+    }
+    Some(Stamp(out))
+}
+
+/// [`timestamp`] through `time`'s parsers and formatter.
+fn slow_timestamp(time: &str) -> Option<String> {
     let at = match OffsetDateTime::parse(time, &Rfc3339) {
         Ok(at) => at,
         Err(_) => {
@@ -589,6 +778,44 @@ mod tests {
             Some("2016-11-07T09:20:11+00:00")
         );
         assert_eq!(timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn the_fast_timestamps_are_those_of_time() {
+        for (time, fast) in [
+            ("2015-09-25T15:27:05.152330+00:00", true),
+            ("2016-02-29T23:59:59Z", true),
+            ("2015-02-29T10:00:00Z", false),
+            ("2016-11-07T10:20:11.7-00:00", true),
+            ("2016-11-07T10:20:11-05:30", true),
+            ("2016-11-07T10:20:11.1234567891+01:00", false),
+            ("2016-11-07T10:20:60Z", false),
+            ("2016-11-07 10:20:11Z", false),
+            ("0000-01-01T00:00:00Z", false),
+            ("2016-11-07T10:20:11+24:00", false),
+        ] {
+            let got = fast_timestamp(time);
+            assert_eq!(got.is_some(), fast, "{time}");
+            if let Some(stamp) = &got {
+                assert_eq!(
+                    Some(stamp.as_str()),
+                    slow_timestamp(time).as_deref(),
+                    "{time}"
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_fast_timestamp_is_the_one_time_gives(
+            time in "[0-9]{4}-(0[0-9]|1[0-3])-[0-3][0-9][T ]([01][0-9]|2[0-4]):[0-6][0-9]:[0-6][0-9](\\.[0-9]{0,11})?(Z|z|[+-]([01][0-9]|2[0-4]):[0-6][0-9])?.?",
+        ) {
+            if let Some(stamp) = &fast_timestamp(&time) {
+                let slow = slow_timestamp(&time);
+                proptest::prop_assert_eq!(Some(stamp.as_str()), slow.as_deref());
+            }
+        }
     }
 
     #[test]

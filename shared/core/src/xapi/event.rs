@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::json::read::Cursor;
 use crate::json::Raw;
 
 /// An edX event, normalized.
@@ -53,7 +54,15 @@ impl Payload {
     pub fn text(&self, name: &str) -> Option<String> {
         match &self.0 {
             PayloadForm::Text(json) => Raw::checked(json).get(name)?.to_text(),
-            PayloadForm::Tree(map) => text(map.get(name)),
+            PayloadForm::Tree(map) => value_text(map.get(name)),
+        }
+    }
+
+    /// A member, to read inside it without building its tree.
+    pub fn get(&self, name: &str) -> Option<Field<'_>> {
+        match &self.0 {
+            PayloadForm::Text(json) => Raw::checked(json).get(name).map(Field::Raw),
+            PayloadForm::Tree(map) => map.get(name).map(Field::Tree),
         }
     }
 
@@ -73,6 +82,55 @@ impl Payload {
                 _ => Map::new(),
             },
             PayloadForm::Tree(map) => map.clone(),
+        }
+    }
+}
+
+/// A value inside a payload: text the reader checked, or part of the tree `serde_json` read.
+/// Its methods answer as the tree's would.
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    Raw(Raw<'a>),
+    Tree(&'a Value),
+}
+
+impl<'a> Field<'a> {
+    /// An object's member (the last of that name), as [`Value::get`] with a name.
+    pub fn get(self, name: &str) -> Option<Self> {
+        match self {
+            Self::Raw(raw) => raw.get(name).map(Self::Raw),
+            Self::Tree(value) => value.get(name).map(Self::Tree),
+        }
+    }
+
+    /// An array's first element, as [`Value::get`] with 0.
+    pub fn first(self) -> Option<Self> {
+        match self {
+            Self::Raw(raw) => raw.first().map(Self::Raw),
+            Self::Tree(value) => value.get(0).map(Self::Tree),
+        }
+    }
+
+    pub fn is_array(self) -> bool {
+        match self {
+            Self::Raw(raw) => raw.text().starts_with('['),
+            Self::Tree(value) => value.is_array(),
+        }
+    }
+
+    /// A string's value, as [`Value::as_str`].
+    pub fn string(self) -> Option<String> {
+        match self {
+            Self::Raw(raw) => raw.str().map(std::borrow::Cow::into_owned),
+            Self::Tree(value) => value.as_str().map(str::to_owned),
+        }
+    }
+
+    /// A non-empty string, or a number as `serde_json` prints it.
+    pub fn text(self) -> Option<String> {
+        match self {
+            Self::Raw(raw) => raw.to_text(),
+            Self::Tree(value) => value_text(Some(value)),
         }
     }
 }
@@ -102,7 +160,7 @@ pub enum EventError {
     NoContext,
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
+fn value_text(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -124,45 +182,80 @@ fn object(v: Option<&Value>) -> Option<Map<String, Value>> {
 
 /// The `course_id` of a request event's form (`POST.course_id[0]`).
 fn form_course(payload: Option<&Payload>) -> Option<String> {
-    text(payload?.value("POST")?.get("course_id")?.get(0))
+    payload?.get("POST")?.get("course_id")?.first()?.text()
 }
 
-/// What the reader found of an object, by name: the last member of each name, as
-/// `serde_json`'s tree keeps it.
-struct Members<'a, const N: usize> {
-    names: [&'static str; N],
-    found: [Option<Raw<'a>>; N],
+/// The members of a line the reader keeps, by position in [`Top`].
+const EVENT_TYPE: usize = 0;
+const NAME: usize = 1;
+const TIME: usize = 2;
+const TIMESTAMP: usize = 3;
+const EVENT_SOURCE: usize = 4;
+const PAGE: usize = 5;
+const REFERER: usize = 6;
+const EVENT: usize = 7;
+const DATA: usize = 8;
+const CONTEXT: usize = 9;
+
+/// The last value of each member the profiles read, as `serde_json`'s tree keeps it.
+type Top<'a> = [Option<Raw<'a>>; 9];
+
+/// The same of the context: `course_id`, `user_id`, `path`, `module`.
+type Context<'a> = [Option<Raw<'a>>; 4];
+
+/// Which kept member a key names. Compared by length and first byte before the whole key:
+/// most keys of a log line are none of them.
+fn top_slot(k: &[u8]) -> Option<usize> {
+    Some(match (k.len(), *k.first()?) {
+        (10, b'e') if k == b"event_type" => EVENT_TYPE,
+        (4, b'n') if k == b"name" => NAME,
+        (4, b't') if k == b"time" => TIME,
+        (9, b't') if k == b"timestamp" => TIMESTAMP,
+        (12, b'e') if k == b"event_source" => EVENT_SOURCE,
+        (4, b'p') if k == b"page" => PAGE,
+        (7, b'r') if k == b"referer" => REFERER,
+        (5, b'e') if k == b"event" => EVENT,
+        (4, b'd') if k == b"data" => DATA,
+        (7, b'c') if k == b"context" => CONTEXT,
+        _ => return None,
+    })
 }
 
-impl<'a, const N: usize> Members<'a, N> {
-    fn read(text: &'a str, names: [&'static str; N]) -> Option<Self> {
-        let mut found = [None; N];
-        Raw::object_members(text, |key, value| {
-            // An escaped key might spell one of the names: left to the tree.
-            if key.escaped {
-                return None;
-            }
-            // The first byte first: most keys of a log line are none of the names.
-            let (k, first) = (key.raw, key.raw.as_bytes().first());
-            if let Some(at) = names
-                .iter()
-                .position(|n| n.len() == k.len() && n.as_bytes().first() == first && *n == k)
-            {
-                found[at] = Some(value);
-            }
-            Some(())
-        })?;
-        Some(Self { names, found })
-    }
+fn context_slot(k: &[u8]) -> Option<usize> {
+    Some(match (k.len(), *k.first()?) {
+        (9, b'c') if k == b"course_id" => 0,
+        (7, b'u') if k == b"user_id" => 1,
+        (4, b'p') if k == b"path" => 2,
+        (6, b'm') if k == b"module" => 3,
+        _ => return None,
+    })
+}
 
-    fn get(&self, name: &str) -> Option<Raw<'a>> {
-        let at = self.names.iter().position(|n| *n == name)?;
-        self.found[at]
-    }
+/// The context object's members at the cursor.
+fn read_context<'a>(c: &mut Cursor<'a>) -> Option<Context<'a>> {
+    let mut found = [None; 4];
+    c.members(|key, c| {
+        // An escaped key might spell one of the names: left to the tree.
+        if key.escaped {
+            return None;
+        }
+        match context_slot(key.raw.as_bytes()) {
+            Some(at) => found[at] = Some(c.value()?),
+            None => c.skip()?,
+        }
+        Some(())
+    })?;
+    Some(found)
+}
 
-    fn text(&self, name: &str) -> Option<String> {
-        self.get(name)?.to_text()
-    }
+/// What the top of a line holds of `context`: its members, or a value that is no object.
+enum ContextValue<'a> {
+    Object(Context<'a>),
+    Other(Raw<'a>),
+}
+
+fn text(v: Option<Raw<'_>>) -> Option<String> {
+    v?.to_text()
 }
 
 /// What [`object`] makes of a value, as the reader sees it: the object's text (owned when it
@@ -194,48 +287,63 @@ impl EdxEvent {
     /// `None` for anything else, which the tree then reads or reports.
     pub(crate) fn read(line: &[u8]) -> Option<Self> {
         let line = std::str::from_utf8(line).ok()?;
-        let top = Members::read(
-            line,
-            [
-                "event_type",
-                "name",
-                "time",
-                "timestamp",
-                "event_source",
-                "page",
-                "referer",
-                "context",
-                "event",
-                "data",
-            ],
-        )?;
-        let event_type = top.text("event_type").or_else(|| top.text("name"))?;
-        let time = top.text("time").or_else(|| top.text("timestamp"))?;
-        let context = embedded(top.get("context"))??;
-        let payload = match embedded(top.get("event"))? {
+        // One walk over the line: the context is read as it is met.
+        let mut top: Top = [None; 9];
+        let mut context = None;
+        let mut c = Cursor::new(line);
+        c.ws();
+        c.members(|key, c| {
+            // An escaped key might spell one of the names: left to the tree.
+            if key.escaped {
+                return None;
+            }
+            match top_slot(key.raw.as_bytes()) {
+                Some(CONTEXT) if c.peek() == Some(b'{') => {
+                    context = Some(ContextValue::Object(read_context(c)?));
+                }
+                Some(CONTEXT) => context = Some(ContextValue::Other(c.value()?)),
+                Some(at) => top[at] = Some(c.value()?),
+                None => c.skip()?,
+            }
+            Some(())
+        })?;
+        c.end()?;
+        let event_type = text(top[EVENT_TYPE]).or_else(|| text(top[NAME]))?;
+        let time = text(top[TIME]).or_else(|| text(top[TIMESTAMP]))?;
+        // A context held in a string is read from its value.
+        let held;
+        let context = match context? {
+            ContextValue::Object(found) => found,
+            ContextValue::Other(value) => {
+                held = embedded(Some(value))??;
+                let mut c = Cursor::new(&held);
+                c.ws();
+                let found = read_context(&mut c)?;
+                c.end()?;
+                found
+            }
+        };
+        let [course_id, user_id, path, module] = context;
+        let payload = match embedded(top[EVENT])? {
             Some(json) => Some(json),
-            None => embedded(top.get("data"))?,
+            None => embedded(top[DATA])?,
         }
         .map(|json| Payload(PayloadForm::Text(json)));
-        let context = Members::read(&context, ["course_id", "user_id", "path", "module"])?;
-        let course_id = context
-            .text("course_id")
-            .or_else(|| form_course(payload.as_ref()));
-        let module_name = context
-            .get("module")
+        let course_id = text(course_id).or_else(|| form_course(payload.as_ref()));
+        let module_name = module
             .and_then(|m| m.get("display_name"))
             .and_then(Raw::to_text);
         Some(Self {
             event_type,
-            source: top.text("event_source"),
+            source: text(top[EVENT_SOURCE]),
             time,
             course_id,
-            user_id: context.text("user_id"),
-            path: context.text("path"),
+            user_id: text(user_id),
+            path: text(path),
             module_name,
             payload,
-            page: top.text("page"),
-            referer: top.text("referer"),
+            page: text(top[PAGE]),
+            referer: text(top[REFERER]),
         })
     }
 
@@ -259,31 +367,32 @@ impl EdxEvent {
         let Value::Object(e) = value else {
             return Err(EventError::Malformed("not an object".into()));
         };
-        let event_type = text(e.get("event_type"))
-            .or_else(|| text(e.get("name")))
+        let event_type = value_text(e.get("event_type"))
+            .or_else(|| value_text(e.get("name")))
             .ok_or(EventError::NoType)?;
-        let time = text(e.get("time"))
-            .or_else(|| text(e.get("timestamp")))
+        let time = value_text(e.get("time"))
+            .or_else(|| value_text(e.get("timestamp")))
             .ok_or(EventError::NoTime)?;
         let context = object(e.get("context")).ok_or(EventError::NoContext)?;
         let payload = object(e.get("event"))
             .or_else(|| object(e.get("data")))
             .map(Payload::from);
-        let course_id = text(context.get("course_id")).or_else(|| form_course(payload.as_ref()));
+        let course_id =
+            value_text(context.get("course_id")).or_else(|| form_course(payload.as_ref()));
         let module_name = context
             .get("module")
-            .and_then(|m| text(m.get("display_name")));
+            .and_then(|m| value_text(m.get("display_name")));
         Ok(Self {
             event_type,
-            source: text(e.get("event_source")),
+            source: value_text(e.get("event_source")),
             time,
             course_id,
-            user_id: text(context.get("user_id")),
-            path: text(context.get("path")),
+            user_id: value_text(context.get("user_id")),
+            path: value_text(context.get("path")),
             module_name,
             payload,
-            page: text(e.get("page")),
-            referer: text(e.get("referer")),
+            page: value_text(e.get("page")),
+            referer: value_text(e.get("referer")),
         })
     }
 

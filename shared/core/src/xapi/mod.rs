@@ -23,5 +23,5 @@ impl Profile for EcoProfile {
         self.translate(event, lookups).map(|s| vec![s])
     }
 }
-pub use event::{EdxEvent, EventError, Payload};
+pub use event::{EdxEvent, EventError, Field, Payload};
 pub use statement::{Statement, StatementError, XAPI_VERSION};

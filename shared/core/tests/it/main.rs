@@ -6,3 +6,4 @@
 
 mod eco_profile;
 mod progress;
+mod reader;
