@@ -3,7 +3,8 @@
 //! `oai_lom` following the tokens, and prints records per second, time per page and the
 //! server's peak RSS. Then it times the ECO API's `users/{sub}/courses` on the same server, for
 //! a learner with 50 courses, the same learner without course grades (progress from the
-//! courses' structures) and an unknown one. Figures are reported, not asserted.
+//! courses' structures, 40 answers a course), one with both grades and answers, and an
+//! unknown one. Figures are reported, not asserted.
 //!
 //! `cargo run --release -p pokeco --bin pokeco-bench -- [--courses 100000] [--page-size 100]`
 
@@ -143,6 +144,7 @@ async fn load(store: &SqliteStore, courses: usize) -> Result<(), AnyError> {
     // and an hour of activity.
     let sub: EcoSub = LEARNER.parse()?;
     let ungraded_sub: EcoSub = UNGRADED.parse()?;
+    let answered_sub: EcoSub = ANSWERED.parse()?;
     let mut states = Vec::new();
     for i in 0..LEARNER_COURSES.min(courses) {
         let id = course(i, teachers).course_id;
@@ -177,6 +179,11 @@ async fn load(store: &SqliteStore, courses: usize) -> Result<(), AnyError> {
                 possible: 2.0,
             })
             .collect();
+        // Graded and answered, as a learner of an LMS that sends both: the scores are read
+        // and not used.
+        let mut answered = ungraded.clone();
+        answered.grade = state.grade;
+        states.push((answered_sub.clone(), id.clone(), answered));
         states.push((ungraded_sub.clone(), id.clone(), ungraded));
         states.push((sub.clone(), id.clone(), state));
         store.put_structure(&structure(&id)?).await?;
@@ -216,6 +223,8 @@ const STRUCTURE_PROBLEMS: usize = 200;
 const LEARNER: &str = "00000000000000000000b0b0";
 /// The same courses without a course grade: figures from the structures' problems.
 const UNGRADED: &str = "00000000000000000000b0b1";
+/// The same courses with a course grade and the answers of the ungraded one.
+const ANSWERED: &str = "00000000000000000000b0b2";
 const UNKNOWN: &str = "00000000000000000000dead";
 const LEARNER_COURSES: usize = 50;
 
@@ -408,6 +417,7 @@ async fn main() -> Result<(), AnyError> {
     let learner = timings(&client, &users(LEARNER), 2_000).await?;
     timings(&client, &users(UNGRADED), 200).await?;
     let ungraded = timings(&client, &users(UNGRADED), 2_000).await?;
+    let answered = timings(&client, &users(ANSWERED), 2_000).await?;
     let unknown = timings(&client, &users(UNKNOWN), 2_000).await?;
     drop(server);
     if records != args.courses {
@@ -444,6 +454,7 @@ async fn main() -> Result<(), AnyError> {
     for (who, t) in [
         (format!("a learner with {listed} courses"), &learner),
         ("the same, none graded".to_owned(), &ungraded),
+        ("graded, 40 answers a course".to_owned(), &answered),
         ("an unknown learner".to_owned(), &unknown),
     ] {
         println!(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::CourseId;
 use crate::datestamp::Datestamp;
 
-use super::state::{CourseProgress, TimeBuckets};
+use super::state::{CourseProgress, Score, TimeBuckets};
 
 /// The usage keys of a course structure's `problem` blocks.
 pub type ProblemIds = HashSet<String>;
@@ -37,9 +37,8 @@ pub fn problems_percent(progress: &CourseProgress, problems: &ProblemIds) -> Opt
     }
     let earned: f64 = progress
         .latest_scores()
-        .into_iter()
-        .filter(|(problem, _)| problems.contains(*problem))
-        .map(|(_, score)| score.fraction())
+        .filter(|score| problems.contains(&score.problem))
+        .map(Score::fraction)
         .sum();
     // usize to f64: exact up to 2^53, far beyond a structure's 20 000 blocks.
     Some(100.0 * earned / problems.len() as f64)
@@ -141,7 +140,7 @@ fn text(date: Option<Datestamp>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progress::state::{Grade, Score};
+    use crate::progress::state::Grade;
 
     fn course() -> CourseId {
         "course-v1:A+B+C".parse().unwrap()

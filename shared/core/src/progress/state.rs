@@ -2,7 +2,7 @@
 //! commutative, associative and idempotent part by part, and so is the whole.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
 
 use serde::{Deserialize, Serialize};
@@ -74,11 +74,15 @@ pub struct Score {
 }
 
 impl Score {
-    /// Whether the score is one a state keeps: a usage key (one word, no spaces), finite
+    /// Whether the score is one a state keeps: a problem id as usage keys are (no space,
+    /// control character, quote or backslash, so that its JSON needs no escape), finite
     /// points, `possible` above 0 and `earned` within `0..=possible`.
     pub fn is_valid(&self) -> bool {
         !self.problem.is_empty()
-            && !self.problem.contains(char::is_whitespace)
+            && self
+                .problem
+                .bytes()
+                .all(|b| b > b' ' && b != b'"' && b != b'\\')
             && self.possible.is_finite()
             && self.possible > 0.0
             && self.earned >= 0.0
@@ -114,13 +118,14 @@ impl Score {
     }
 }
 
-/// A total order, so scores form a set: time first (a set at its bound keeps the earliest),
-/// then problem, then the points, compared as `f64::total_cmp` does.
+/// A total order, so scores form a set: by problem, so that a problem's scores are adjacent
+/// and its latest is the last of them; then time, then the points, compared as
+/// `f64::total_cmp` does.
 impl Ord for Score {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.at_ms
-            .cmp(&other.at_ms)
-            .then_with(|| self.problem.cmp(&other.problem))
+        self.problem
+            .cmp(&other.problem)
+            .then(self.at_ms.cmp(&other.at_ms))
             .then(self.earned.total_cmp(&other.earned))
             .then(self.possible.total_cmp(&other.possible))
     }
@@ -296,15 +301,21 @@ impl CourseProgress {
         }
     }
 
-    /// Each problem's score: the latest of its scores, the greater points on a tie (the order
-    /// of [`Score`]), so every state with the same scores gives the same answer.
-    pub fn latest_scores(&self) -> HashMap<&str, &Score> {
-        let mut latest: HashMap<&str, &Score> = HashMap::with_capacity(self.scores.len());
-        for score in &self.scores {
-            // Ascending order: a later entry of a problem replaces an earlier one.
-            latest.insert(score.problem.as_str(), score);
-        }
-        latest
+    /// Each problem's score, in problem order: the latest of its scores, the greater points
+    /// on a tie (the order of [`Score`]), so every state with the same scores gives the same
+    /// answer.
+    pub fn latest_scores(&self) -> impl Iterator<Item = &Score> {
+        let mut scores = self.scores.iter().peekable();
+        std::iter::from_fn(move || loop {
+            let score = scores.next()?;
+            // A problem's scores are adjacent and ascending: the last one is its latest.
+            if scores
+                .peek()
+                .is_none_or(|next| next.problem != score.problem)
+            {
+                return Some(score);
+            }
+        })
     }
 
     /// Joins every part of another state but the sets: a store adds set elements on its
@@ -468,10 +479,12 @@ mod tests {
         assert_eq!((s.first_view_ms, s.last_view_ms), (Some(3), Some(5)));
         assert_eq!(s.blocks, BTreeSet::from(["p".to_owned(), "q".to_owned()]));
         assert_eq!(s.scores.len(), 4);
-        let latest = s.latest_scores();
+        let latest: Vec<(&str, i64, f64)> = s
+            .latest_scores()
+            .map(|s| (s.problem.as_str(), s.at_ms, s.earned))
+            .collect();
         // Two answers of `p` at 5: the greater points win, whatever order they came in.
-        assert_eq!((latest["p"].at_ms, latest["p"].earned), (5, 1.0));
-        assert_eq!(latest["q"].earned, 0.0);
+        assert_eq!(latest, [("p", 5, 1.0), ("q", 4, 0.0)]);
         let mut other = fold(&[answer(5, "p", 0.5, 2.0), answer(3, "p", 2.0, 2.0)]);
         other.merge(&fold(&[answer(4, "q", 0.0, 1.0), answer(5, "p", 1.0, 2.0)]));
         assert_eq!(other, s);
@@ -504,6 +517,8 @@ mod tests {
             "1 NaN 1 p",
             "1 1 inf p",
             "1 1 1 p q",
+            "1 1 1 p\"",
+            "1 1 1 p\\",
         ] {
             assert_eq!(Score::from_entry(bad), None, "{bad:?}");
         }

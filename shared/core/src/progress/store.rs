@@ -317,8 +317,8 @@ mod tests {
             ..CourseProgress::default()
         };
         let plan = plan_merge(Some(&stored), &incoming).unwrap();
-        // One score of room: the earliest new one.
-        assert_eq!(plan.new_scores, [score(1_001, "r")]);
+        // One score of room: the first new one in order (of problem, then time).
+        assert_eq!(plan.new_scores, [score(1_002, "q")]);
         assert_eq!(plan.merged.scores.len(), MAX_SCORES);
         assert_eq!(plan_merge(Some(&plan.merged), &incoming), None);
         // Below the bound, a merge is the union.
