@@ -222,7 +222,8 @@ async fn run_replay(files: &[PathBuf], data: &Path) -> Result<Outcome, AnyError>
         settings.profile,
         settings.tracked,
         settings.buckets,
-    );
+    )
+    .with_structures(b.structure);
     let summary = pokeco::replay::replay(&service, files).await?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(if summary.files.iter().any(|f| f.unreadable.is_some()) {

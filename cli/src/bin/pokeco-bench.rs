@@ -2,10 +2,13 @@
 //! `pokeco serve` on it as a separate process, harvests every record through HTTP with
 //! `oai_lom` following the tokens, and prints records per second, time per page and the
 //! server's peak RSS. Then it times the ECO API's `users/{sub}/courses` on the same server, for
-//! a learner with 50 courses and for an unknown one. Figures are reported, not asserted.
+//! a learner with 50 courses, the same learner without course grades (progress from the
+//! courses' structures, 40 answers a course), one with both grades and answers, and an
+//! unknown one. Figures are reported, not asserted.
 //!
 //! `cargo run --release -p pokeco --bin pokeco-bench -- [--courses 100000] [--page-size 100]`
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -17,11 +20,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use pokeco::bench::{cpu_time, free_port, peak_rss_kib, pokeco_exe, Running};
+use pokeco_core::catalog::CourseId;
 use pokeco_core::catalog::{Course, OaiSet, Teacher, TeacherId};
 use pokeco_core::oai::{parse_urlencoded, respond, OaiPrefix, OaiSettings, TokenKey};
 use pokeco_core::pipeline::EcoSub;
-use pokeco_core::progress::{CourseProgress, Enrollment, Grade, ProgressStore};
+use pokeco_core::progress::{CourseProgress, Enrollment, Grade, ProgressStore, Score};
 use pokeco_core::store::{CatalogStore, RecordQuery};
+use pokeco_core::structure::{Block, CourseStructure, StructureStore};
 use pokeco_core::Datestamp;
 use pokeco_local::SqliteStore;
 use serde_json::json;
@@ -138,6 +143,8 @@ async fn load(store: &SqliteStore, courses: usize) -> Result<(), AnyError> {
     // The ECO API's busiest learner: LEARNER_COURSES courses, each with a grade, some blocks
     // and an hour of activity.
     let sub: EcoSub = LEARNER.parse()?;
+    let ungraded_sub: EcoSub = UNGRADED.parse()?;
+    let answered_sub: EcoSub = ANSWERED.parse()?;
     let mut states = Vec::new();
     for i in 0..LEARNER_COURSES.min(courses) {
         let id = course(i, teachers).course_id;
@@ -157,15 +164,67 @@ async fn load(store: &SqliteStore, courses: usize) -> Result<(), AnyError> {
                 percent: 70.0,
             }),
             first_passed_ms: None,
+            scores: BTreeSet::new(),
         };
-        states.push((sub.clone(), id, state));
+        // The same courses for a learner the LMS never graded: progress from the answers of
+        // 40 of each structure's problems.
+        let mut ungraded = state.clone();
+        ungraded.grade = None;
+        let locator = id.as_str().trim_start_matches("course-v1:");
+        ungraded.scores = (0..40)
+            .map(|n| Score {
+                at_ms: 1_745_000_000_000 + n,
+                problem: format!("block-v1:{locator}+type@problem+block@p{n}"),
+                earned: (n % 3) as f64,
+                possible: 2.0,
+            })
+            .collect();
+        // Graded and answered, as a learner of an LMS that sends both: the scores are read
+        // and not used.
+        let mut answered = ungraded.clone();
+        answered.grade = state.grade;
+        states.push((answered_sub.clone(), id.clone(), answered));
+        states.push((ungraded_sub.clone(), id.clone(), ungraded));
+        states.push((sub.clone(), id.clone(), state));
+        store.put_structure(&structure(&id)?).await?;
     }
     store.merge_progress(&states).await?;
     Ok(())
 }
 
+/// A course's structure for the bench: one chapter of [`STRUCTURE_PROBLEMS`] problems.
+fn structure(id: &CourseId) -> Result<CourseStructure, AnyError> {
+    let locator = id.as_str().trim_start_matches("course-v1:");
+    let key = |kind: &str, name: &str| format!("block-v1:{locator}+type@{kind}+block@{name}");
+    let block = |kind: &str, name: &str, children: Vec<String>| Block {
+        id: key(kind, name),
+        category: kind.to_owned(),
+        name: format!("{kind} {name}"),
+        children,
+    };
+    let problems: Vec<Block> = (0..STRUCTURE_PROBLEMS)
+        .map(|p| block("problem", &format!("p{p}"), Vec::new()))
+        .collect();
+    let chapter = block(
+        "chapter",
+        "ch",
+        problems.iter().map(|b| b.id.clone()).collect(),
+    );
+    let root = block("course", "course", vec![chapter.id.clone()]);
+    let mut blocks = vec![root.clone(), chapter];
+    blocks.extend(problems);
+    CourseStructure::new(id.clone(), root.id, blocks).map_err(|e| e.to_string().into())
+}
+
+/// The problems of each course structure the bench loads.
+const STRUCTURE_PROBLEMS: usize = 200;
+
 /// The learner with [`LEARNER_COURSES`] courses, and one nobody linked.
 const LEARNER: &str = "00000000000000000000b0b0";
+/// The same courses without a course grade: figures from the structures' problems.
+const UNGRADED: &str = "00000000000000000000b0b1";
+/// The same courses with a course grade and the answers of the ungraded one.
+const ANSWERED: &str = "00000000000000000000b0b2";
 const UNKNOWN: &str = "00000000000000000000dead";
 const LEARNER_COURSES: usize = 50;
 
@@ -356,6 +415,9 @@ async fn main() -> Result<(), AnyError> {
     let listed = busy.as_array().map_or(0, Vec::len);
     timings(&client, &users(LEARNER), 200).await?;
     let learner = timings(&client, &users(LEARNER), 2_000).await?;
+    timings(&client, &users(UNGRADED), 200).await?;
+    let ungraded = timings(&client, &users(UNGRADED), 2_000).await?;
+    let answered = timings(&client, &users(ANSWERED), 2_000).await?;
     let unknown = timings(&client, &users(UNKNOWN), 2_000).await?;
     drop(server);
     if records != args.courses {
@@ -391,6 +453,8 @@ async fn main() -> Result<(), AnyError> {
     println!("ecoapi users/{{sub}}/courses on the same server, 2 000 requests each, one client:");
     for (who, t) in [
         (format!("a learner with {listed} courses"), &learner),
+        ("the same, none graded".to_owned(), &ungraded),
+        ("graded, 40 answers a course".to_owned(), &answered),
         ("an unknown learner".to_owned(), &unknown),
     ] {
         println!(

@@ -145,7 +145,8 @@ async fn teacher(
 }
 
 /// A learner's courses with their figures, from the progress projection: one lookup of the
-/// learner, then the catalog's facts of each course (its end, its pass mark). An unknown or
+/// learner, then the catalog's facts of each course (its end, its pass mark, and the problems
+/// of its structure for an enrollment without a course grade). An unknown or
 /// malformed id answers `[]`: ECO's batch asks for every ECO user, most of whom never came.
 /// A course no longer in the catalog is left out, as the old API left it.
 async fn user_courses(
@@ -159,7 +160,12 @@ async fn user_courses(
     let now = Datestamp::now();
     let mut courses = Vec::with_capacity(states.len());
     for (course, progress) in states {
-        let Some(facts) = state.facts.get(state.catalog.as_ref(), &course).await? else {
+        let problems = progress.grade.is_none();
+        let catalog = state.catalog.as_ref();
+        let found = state
+            .facts
+            .get(catalog, &state.structures, &course, problems);
+        let Some(facts) = found.await? else {
             continue;
         };
         courses.extend(Figures::of(&course, &progress, &facts, state.buckets, now));

@@ -1,7 +1,6 @@
-//! `POST /events` as a Lambda function behind the HTTP API: links, tracked courses and course
-//! titles from the DynamoDB table, statements to the SQS queue, progress states merged into
-//! the table. The ingest token is read from
-//! SSM once, at cold start.
+//! `POST /events` as a Lambda function behind the HTTP API: links, tracked courses, course
+//! titles and structures from the DynamoDB table, statements to the SQS queue, progress states
+//! merged into the table. The ingest token is read from SSM once, at cold start.
 
 use std::sync::Arc;
 
@@ -43,12 +42,13 @@ async fn main() -> Result<(), lambda_http::Error> {
     let service = IngestService::new(
         store.clone(),
         store.clone(),
-        store,
+        store.clone(),
         Arc::new(queue),
         settings.profile,
         settings.tracked,
         settings.buckets,
-    );
+    )
+    .with_structures(store);
     let state = IngestState {
         service,
         token: settings.token,

@@ -5,8 +5,8 @@
 //! BatchGetItem (unprocessed keys asked again). It then plans each merge with the core's
 //! [`plan_merge`]; a state that adds nothing is not written at all. Last, it writes each
 //! changed state with one UpdateItem, 16 at a time:
-//! - `ADD` for the new elements of the two sets (string and number sets; an empty set is never
-//!   written), conditioned on the set's size leaving room for them, so concurrent writers
+//! - `ADD` for the new elements of the three sets (blocks and scores string sets, buckets a
+//!   number set; a score is its entry text, `Score::to_entry`; an empty set is never written), conditioned on the set's size leaving room for them, so concurrent writers
 //!   never take a set past its bound, nor the item past 400 KB;
 //! - `SET` for the scalars that moved, conditioned on their values as read. The two parts of
 //!   a last-writer-wins register (enrollment time and state, grade time and percent) are set
@@ -24,8 +24,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use pokeco_core::catalog::CourseId;
 use pokeco_core::pipeline::EcoSub;
 use pokeco_core::progress::{
-    by_key, plan_merge, CourseProgress, Enrollment, Grade, MergePlan, ProgressStore, MAX_BLOCKS,
-    MAX_BUCKETS,
+    by_key, plan_merge, CourseProgress, Enrollment, Grade, MergePlan, ProgressStore, Score,
+    MAX_BLOCKS, MAX_BUCKETS, MAX_SCORES,
 };
 use pokeco_core::store::{StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ const IN_FLIGHT: usize = 16;
 
 /// A state as its item holds it. Every part is optional (an item holds what was ever set);
 /// the sets are DynamoDB sets, absent rather than empty.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 struct ProgressItem {
     pk: String,
     /// The course id.
@@ -75,6 +75,13 @@ struct ProgressItem {
         skip_serializing_if = "BTreeSet::is_empty"
     )]
     buckets: BTreeSet<i64>,
+    /// The problem scores, as their entries (`Score::to_entry`).
+    #[serde(
+        default,
+        with = "serde_dynamo::string_set",
+        skip_serializing_if = "BTreeSet::is_empty"
+    )]
+    scores: BTreeSet<String>,
 }
 
 impl ProgressItem {
@@ -94,6 +101,15 @@ impl ProgressItem {
             .sk
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("item {} {}: {e}", self.pk, self.sk)))?;
+        let scores = self
+            .scores
+            .iter()
+            .map(|entry| {
+                Score::from_entry(entry).ok_or_else(|| {
+                    StoreError::Corrupt(format!("item {} {}: score {entry:?}", self.pk, self.sk))
+                })
+            })
+            .collect::<StoreResult<BTreeSet<Score>>>()?;
         Ok((
             course,
             CourseProgress {
@@ -104,6 +120,7 @@ impl ProgressItem {
                 buckets: self.buckets,
                 grade,
                 first_passed_ms: self.first_passed,
+                scores,
             },
         ))
     }
@@ -197,6 +214,10 @@ fn update(stored: Option<&CourseProgress>, plan: &MergePlan) -> Option<Update> {
     if !plan.new_buckets.is_empty() {
         let set = AttributeValue::Ns(plan.new_buckets.iter().map(i64::to_string).collect());
         add("buckets", set, plan.new_buckets.len(), MAX_BUCKETS);
+    }
+    if !plan.new_scores.is_empty() {
+        let set = AttributeValue::Ss(plan.new_scores.iter().map(Score::to_entry).collect());
+        add("scores", set, plan.new_scores.len(), MAX_SCORES);
     }
     if sets.is_empty() && adds.is_empty() {
         return None;
@@ -383,23 +404,36 @@ mod tests {
             last_view_ms: Some(9),
             blocks: ["b".to_owned()].into(),
             buckets: [3].into(),
+            scores: [Score {
+                at_ms: 7,
+                problem: "b".to_owned(),
+                earned: 0.5,
+                possible: 1.0,
+            }]
+            .into(),
             ..CourseProgress::default()
         };
         let u = plan(None, &incoming);
         assert_eq!(
             u.expression,
             "SET #enrolled_at = :enrolled_at, #enrolled = :enrolled, #last_view = :last_view \
-             ADD #blocks :blocks, #buckets :buckets"
+             ADD #blocks :blocks, #buckets :buckets, #scores :scores"
         );
         assert_eq!(
             u.condition,
             "attribute_not_exists(#enrolled_at) AND attribute_not_exists(#enrolled) AND \
              attribute_not_exists(#last_view) AND \
              (attribute_not_exists(#blocks) OR size(#blocks) <= :room_blocks) AND \
-             (attribute_not_exists(#buckets) OR size(#buckets) <= :room_buckets)"
+             (attribute_not_exists(#buckets) OR size(#buckets) <= :room_buckets) AND \
+             (attribute_not_exists(#scores) OR size(#scores) <= :room_scores)"
         );
         assert_eq!(u.values[":room_blocks"], number(MAX_BLOCKS - 1));
         assert_eq!(u.values[":buckets"], AttributeValue::Ns(vec!["3".into()]));
+        assert_eq!(
+            u.values[":scores"],
+            AttributeValue::Ss(vec!["7 0.5 1 b".into()])
+        );
+        assert_eq!(u.values[":room_scores"], number(MAX_SCORES - 1));
         assert_eq!(u.values[":enrolled"], AttributeValue::Bool(true));
     }
 
@@ -467,6 +501,7 @@ mod tests {
             first_passed: None,
             blocks: ["a".to_owned()].into(),
             buckets: BTreeSet::new(),
+            scores: ["5 1 2 i4x://Org/A/problem/p".to_owned()].into(),
         };
         let encoded = crate::items::to_item(&item).unwrap();
         assert!(matches!(encoded.get("blocks"), Some(AttributeValue::Ss(_))));
@@ -477,6 +512,20 @@ mod tests {
         assert_eq!(course.as_str(), "Org/A/1");
         assert_eq!(state.last_view_ms, Some(3));
         assert!(state.buckets.is_empty());
+        assert_eq!(
+            state.scores.first().map(|s| (s.at_ms, s.earned)),
+            Some((5, 1.0))
+        );
+        let bad_score = ProgressItem {
+            pk: item.pk.clone(),
+            sk: item.sk.clone(),
+            scores: ["5 3 2 p".to_owned()].into(),
+            ..ProgressItem::default()
+        };
+        assert!(matches!(
+            bad_score.into_state(),
+            Err(StoreError::Corrupt(_))
+        ));
         let half = ProgressItem {
             enrolled: None,
             ..item

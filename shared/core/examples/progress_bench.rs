@@ -80,19 +80,20 @@ fn main() -> Result<(), AnyError> {
         "  states written per {BATCH} observations: {:.0} (synthetic interleaving of {SESSIONS} sessions); {states} (user, course) states in all",
         writes as f64 * BATCH as f64 / input.len() as f64
     );
-    let kinds = input.iter().fold([0usize; 5], |mut k, (_, o)| {
+    let kinds = input.iter().fold([0usize; 6], |mut k, (_, o)| {
         k[match o.fact {
             Fact::Visit { block: Some(_) } => 0,
             Fact::Visit { block: None } => 1,
             Fact::Enrollment { .. } => 2,
             Fact::Grade { .. } => 3,
             Fact::Passed => 4,
+            Fact::Answered { .. } => 5,
         }] += 1;
         k
     });
     println!(
-        "  mix: {} visits with a block, {} without, {} enrollments, {} grades, {} passes",
-        kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]
+        "  mix: {} visits with a block, {} without, {} enrollments, {} grades, {} passes, {} answers",
+        kinds[0], kinds[1], kinds[2], kinds[3], kinds[4], kinds[5]
     );
     Ok(())
 }
@@ -170,6 +171,17 @@ fn synthetic(facts: &[Fact], n: usize) -> Result<Vec<(String, Observation)>, Any
                     s.course,
                     rng.below(BLOCKS_PER_COURSE)
                 )),
+            },
+            Fact::Answered {
+                earned, possible, ..
+            } => Fact::Answered {
+                problem: format!(
+                    "block-v1:Bench+C{}+2024+type@problem+block@b{}",
+                    s.course,
+                    rng.below(BLOCKS_PER_COURSE)
+                ),
+                earned: *earned,
+                possible: *possible,
             },
             other => other.clone(),
         };

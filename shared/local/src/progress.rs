@@ -1,5 +1,5 @@
-//! The progress projection on SQLite, in the catalog's file (schema version 4): one row per
-//! (ECO user, course). A batch is read, merged by the core's rule and written in one
+//! The progress projection on SQLite, in the catalog's file (schema version 5, its scores
+//! version 6): one row per (ECO user, course). A batch is read, merged by the core's rule and written in one
 //! `IMMEDIATE` transaction, so processes sharing the data folder (`pokeco serve` and
 //! `pokeco replay`) serialize their merges and none is lost.
 
@@ -8,15 +8,17 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use pokeco_core::catalog::CourseId;
 use pokeco_core::pipeline::EcoSub;
-use pokeco_core::progress::{by_key, plan_merge, CourseProgress, Enrollment, Grade, ProgressStore};
+use pokeco_core::progress::{
+    by_key, plan_merge, CourseProgress, Enrollment, Grade, ProgressStore, Score,
+};
 use pokeco_core::store::{StoreError, StoreResult};
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
 use crate::store::{corrupt, to_json, unavailable, SqliteStore};
 
 /// The columns of a state, after the key columns, in the order [`state_of`] reads them.
-const STATE_COLUMNS: &str =
-    "enrolled_at, enrolled, first_view, last_view, grade_at, grade, first_passed, blocks, buckets";
+const STATE_COLUMNS: &str = "enrolled_at, enrolled, first_view, last_view, grade_at, grade, \
+     first_passed, blocks, buckets, scores";
 
 /// A state from the row's columns, starting at `at`.
 fn state_of(row: &Row<'_>, at: usize) -> StoreResult<CourseProgress> {
@@ -51,6 +53,14 @@ fn state_of(row: &Row<'_>, at: usize) -> StoreResult<CourseProgress> {
             .as_str()
             .map_err(corrupt)
     };
+    let scores = serde_json::from_str::<Vec<&str>>(json(9)?)
+        .map_err(corrupt)?
+        .into_iter()
+        .map(|entry| {
+            Score::from_entry(entry)
+                .ok_or_else(|| StoreError::Corrupt(format!("a progress row has a score {entry:?}")))
+        })
+        .collect::<StoreResult<BTreeSet<Score>>>()?;
     Ok(CourseProgress {
         enrollment,
         first_view_ms: get_i64(2)?,
@@ -59,7 +69,13 @@ fn state_of(row: &Row<'_>, at: usize) -> StoreResult<CourseProgress> {
         buckets: serde_json::from_str::<BTreeSet<i64>>(json(8)?).map_err(corrupt)?,
         grade,
         first_passed_ms: get_i64(6)?,
+        scores,
     })
+}
+
+/// The scores as the row keeps them: a JSON array of their entries.
+fn scores_json(scores: &BTreeSet<Score>) -> StoreResult<String> {
+    to_json(&scores.iter().map(Score::to_entry).collect::<Vec<_>>())
 }
 
 #[async_trait]
@@ -86,7 +102,7 @@ impl ProgressStore for SqliteStore {
                 let mut put = tx
                     .prepare_cached(&format!(
                         "INSERT OR REPLACE INTO progress (eco_sub, course_id, {STATE_COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                     ))
                     .map_err(unavailable)?;
                 for ((sub, course), incoming) in states {
@@ -113,6 +129,7 @@ impl ProgressStore for SqliteStore {
                         s.first_passed_ms,
                         to_json(&s.blocks)?,
                         to_json(&s.buckets)?,
+                        scores_json(&s.scores)?,
                     ])
                     .map_err(unavailable)?;
                     changed += 1;

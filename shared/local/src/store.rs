@@ -91,8 +91,14 @@ CREATE TABLE IF NOT EXISTS progress (
 ) WITHOUT ROWID;
 ";
 
+/// Version 6: the progress projection's problem scores, a JSON array of the core's score
+/// entries (`Score::to_entry`); an empty array in every row before.
+const SCHEMA_V6: &str = "
+ALTER TABLE progress ADD COLUMN scores TEXT NOT NULL DEFAULT '[]';
+";
+
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The SQLite catalog store. Cheap to clone; clones share one connection.
 #[derive(Clone)]
@@ -173,6 +179,9 @@ fn upgrade(conn: &mut Connection) -> StoreResult<()> {
     }
     if version < 5 {
         tx.execute_batch(SCHEMA_V5).map_err(unavailable)?;
+    }
+    if version < 6 {
+        tx.execute_batch(SCHEMA_V6).map_err(unavailable)?;
     }
     if version < SCHEMA_VERSION {
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)

@@ -124,6 +124,7 @@ async fn seeded<S: Stores>(store: Arc<S>) -> Arc<S> {
             percent: 62.9,
         }),
         first_passed_ms: None,
+        scores: Default::default(),
     };
     let demo = CourseProgress {
         enrollment: Some(Enrollment {
@@ -393,3 +394,5 @@ on_both_stores!(
     learners_figures_answer_only_the_chosen_access,
     a_courses_tasks_by_id_or_oai_identifier,
 );
+
+mod problems;

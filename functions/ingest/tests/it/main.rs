@@ -9,4 +9,5 @@ mod bad_input;
 mod lambda_events;
 mod progress;
 mod shippers;
+mod structure;
 mod support;

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use crate::catalog::CourseId;
 use crate::pipeline::EcoSub;
 use crate::progress::{
-    CourseProgress, Enrollment, Grade, ProgressStore, MAX_BLOCKS, MAX_BLOCK_KEY_BYTES, MAX_BUCKETS,
+    CourseProgress, Enrollment, Grade, ProgressStore, Score, MAX_BLOCKS, MAX_BLOCK_KEY_BYTES,
+    MAX_BUCKETS, MAX_SCORES, MAX_SCORE_BYTES,
 };
 
 type Batch = Vec<(EcoSub, CourseId, CourseProgress)>;
@@ -40,6 +41,22 @@ fn full(t: i64, keys: &[&str], buckets: &[i64]) -> CourseProgress {
             percent: 100.0 / 3.0 + t as f64 * 1e-9,
         }),
         first_passed_ms: Some(t + 500),
+        // One score per block, and a second answer of the first.
+        scores: keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| score(t + i as i64, k, 1.0, 3.0))
+            .chain(keys.first().map(|k| score(t + 100, k, 0.1 + 0.2, 0.7)))
+            .collect(),
+    }
+}
+
+fn score(at_ms: i64, problem: &str, earned: f64, possible: f64) -> Score {
+    Score {
+        at_ms,
+        problem: problem.to_owned(),
+        earned,
+        possible,
     }
 }
 
@@ -83,6 +100,13 @@ pub async fn a_state_is_read_back_whole<S: ProgressStore>(store: S) {
         at_ms: 1,
         percent: 0.57 * 100.0,
     });
+    // Points kept to the last bit, before the epoch too.
+    state.scores.insert(score(
+        -86_400_000,
+        "i4x://Org/U/problem/p1",
+        1e-3 * 7.0,
+        1.0 / 3.0,
+    ));
     assert_eq!(
         store
             .merge_progress(&[(sub(7), id.clone(), state.clone())])
@@ -196,14 +220,25 @@ pub async fn sets_stop_at_their_bounds<S: ProgressStore>(store: S) {
     let id = course("course-v1:Org+Big+1");
     let key = |n: usize| format!("{n:05}{}", "k".repeat(MAX_BLOCK_KEY_BYTES - 5));
     let too_long = "z".repeat(MAX_BLOCK_KEY_BYTES + 1);
+    // Scores whose entries take exactly the most bytes a stored score may.
+    let long_score = |n: usize| {
+        let mut s = score(1_700_000_000_000 + n as i64, "", 1.0, 3.0);
+        let room = MAX_SCORE_BYTES - s.to_entry().len();
+        s.problem = format!("{n:05}{}", "p".repeat(room - 5));
+        s
+    };
     let mut big = CourseProgress {
         last_view_ms: Some(1),
         blocks: (0..MAX_BLOCKS + 5).map(key).collect(),
         // Bucket indexes of today's times at 5 minutes have seven digits.
         buckets: (0..MAX_BUCKETS as i64 + 5).map(|n| 5_600_000 + n).collect(),
+        scores: (0..MAX_SCORES + 5).map(long_score).collect(),
         ..CourseProgress::default()
     };
     big.blocks.insert(too_long.clone());
+    let mut too_long_score = long_score(0);
+    too_long_score.problem.push('p');
+    big.scores.insert(too_long_score.clone());
     // The largest state there can be, in one write: it fits.
     assert_eq!(
         store
@@ -215,13 +250,19 @@ pub async fn sets_stop_at_their_bounds<S: ProgressStore>(store: S) {
     let stored = only(&store, &sub(1), &id).await;
     assert_eq!(stored.blocks.len(), MAX_BLOCKS);
     assert_eq!(stored.buckets.len(), MAX_BUCKETS);
+    assert_eq!(stored.scores.len(), MAX_SCORES);
     assert!(!stored.blocks.contains(&too_long));
+    assert!(!stored.scores.contains(&too_long_score));
     assert!(stored.blocks.contains(&key(0)) && !stored.blocks.contains(&key(MAX_BLOCKS)));
+    assert!(
+        stored.scores.contains(&long_score(0)) && !stored.scores.contains(&long_score(MAX_SCORES))
+    );
     // Full: new elements are dropped, scalars still merge.
     let more = CourseProgress {
         last_view_ms: Some(2),
         blocks: blocks(&["a"]),
         buckets: [1].into(),
+        scores: [score(1, "a", 1.0, 1.0)].into(),
         ..CourseProgress::default()
     };
     store
@@ -232,6 +273,7 @@ pub async fn sets_stop_at_their_bounds<S: ProgressStore>(store: S) {
     assert_eq!(after.last_view_ms, Some(2));
     assert_eq!(after.blocks, stored.blocks);
     assert_eq!(after.buckets, stored.buckets);
+    assert_eq!(after.scores, stored.scores);
     assert_eq!(
         store
             .merge_progress(&[(sub(1), id.clone(), big)])
@@ -239,9 +281,10 @@ pub async fn sets_stop_at_their_bounds<S: ProgressStore>(store: S) {
             .unwrap(),
         0
     );
-    // A key too long alone stores nothing.
+    // A key or a score too long alone stores nothing.
     let odd = CourseProgress {
         blocks: [too_long].into(),
+        scores: [too_long_score].into(),
         ..CourseProgress::default()
     };
     assert_eq!(store.merge_progress(&[(sub(2), id, odd)]).await.unwrap(), 0);

@@ -7,4 +7,5 @@ mod service;
 pub use body::{line_events, read_body, BodyError, BodyLimits, Encoding, Line, LineError};
 pub use service::{
     IngestError, IngestReport, IngestService, RejectedLine, Skipped, MAX_REJECTED_LISTED,
+    STRUCTURE_TTL,
 };

@@ -13,8 +13,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -24,6 +25,7 @@ use crate::pipeline::{EcoSub, EdxUserId, PipelineStore, Tracked, TrackedCourses}
 use crate::progress::{group, observe, CourseProgress, Observation, ProgressStore, TimeBuckets};
 use crate::queue::{pack, QueueError, StatementQueue};
 use crate::store::{CatalogStore, StoreError};
+use crate::structure::{CourseStructure, StructureStore};
 use crate::xapi::{CourseNames, EcoProfile, EdxEvent, Lookups, Profile, Skip, Statement};
 
 /// The most rejected lines an answer lists one by one (all are counted).
@@ -130,6 +132,8 @@ struct Prefetched {
     /// ECO sub by edX user id, as the events write it.
     links: HashMap<String, EcoSub>,
     courses: HashMap<CourseId, CourseNames>,
+    /// The usage keys of the blocks of the courses whose structure is loaded, by url_name.
+    blocks: HashMap<CourseId, Arc<UrlNames>>,
 }
 
 impl Lookups for Prefetched {
@@ -141,9 +145,81 @@ impl Lookups for Prefetched {
         self.courses.get(id)
     }
 
-    fn block(&self, _course: &CourseId, _url_name: &str) -> Option<String> {
-        // No course structure is loaded yet: usage keys are derived from the course key.
-        None
+    fn block(&self, course: &CourseId, url_name: &str) -> Option<String> {
+        // None without a structure: the profile derives the key from the course key.
+        self.blocks.get(course)?.get(url_name).cloned()
+    }
+}
+
+/// A structure's usage keys by url_name (the name old events and courseware URLs give a
+/// block).
+type UrlNames = HashMap<String, String>;
+
+/// The categories whose blocks the profile looks up by url_name (courseware pages, videos,
+/// `videoalpha` in courses of the first HTML5 player): when a url_name is shared (a vertical
+/// named as its video), these win.
+const LOOKED_UP: [&str; 4] = ["chapter", "sequential", "video", "videoalpha"];
+
+/// The url_names of a structure: each to the first block of that name in course order, one
+/// of [`LOOKED_UP`] first.
+fn url_names(structure: &CourseStructure) -> UrlNames {
+    let mut names = UrlNames::with_capacity(structure.blocks().len());
+    for looked_up in [true, false] {
+        for b in structure.blocks() {
+            if LOOKED_UP.contains(&b.category.as_str()) == looked_up {
+                names
+                    .entry(b.url_name().to_owned())
+                    .or_insert_with(|| b.id.clone());
+            }
+        }
+    }
+    names
+}
+
+/// How long ingest uses a course's structure (or its absence) before reading it again: a
+/// structure is costly to read (DynamoDB chunks, inflated and checked) and rarely changes,
+/// and a shipper sends a request every few seconds. An import shows within this time.
+pub const STRUCTURE_TTL: Duration = Duration::from_secs(60);
+
+/// The most courses the structure cache keeps; past it, it starts over.
+const MAX_CACHED_STRUCTURES: usize = 1_000;
+
+/// A course's url_names (`None`: no structure is loaded) and when they were read.
+type CachedNames = (Instant, Option<Arc<UrlNames>>);
+
+/// The url_names of the courses' structures, each read at most once per [`STRUCTURE_TTL`].
+/// Shared by the clones of a service.
+struct StructureCache {
+    store: Arc<dyn StructureStore>,
+    entries: Mutex<HashMap<CourseId, CachedNames>>,
+}
+
+impl StructureCache {
+    /// The url_names of a course's structure; `None` when none is loaded.
+    async fn get(&self, course: &CourseId) -> Result<Option<Arc<UrlNames>>, StoreError> {
+        if let Some(known) = self.fresh(course) {
+            return Ok(known);
+        }
+        let names = match self.store.get_structure(course).await {
+            Ok(found) => found.map(|s| Arc::new(url_names(&s))),
+            // A structure this code cannot read counts as none: the profile derives the keys,
+            // as it did before structures were loaded, rather than refusing every event.
+            Err(StoreError::Corrupt(_)) => None,
+            Err(e) => return Err(e),
+        };
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_CACHED_STRUCTURES {
+                entries.clear();
+            }
+            entries.insert(course.clone(), (Instant::now(), names.clone()));
+        }
+        Ok(names)
+    }
+
+    fn fresh(&self, course: &CourseId) -> Option<Option<Arc<UrlNames>>> {
+        let entries = self.entries.lock().ok()?;
+        let (at, names) = entries.get(course)?;
+        (at.elapsed() < STRUCTURE_TTL).then(|| names.clone())
     }
 }
 
@@ -166,6 +242,8 @@ pub struct IngestService {
     profile: Arc<dyn Profile>,
     tracked_setting: BTreeSet<Tracked>,
     buckets: TimeBuckets,
+    /// `None`: no structure is read, every usage key is derived from the course key.
+    structures: Option<Arc<StructureCache>>,
 }
 
 impl IngestService {
@@ -187,7 +265,20 @@ impl IngestService {
             profile: Arc::new(profile),
             tracked_setting,
             buckets,
+            structures: None,
         }
+    }
+
+    /// Reads the course structures of `store` (kept a minute, [`STRUCTURE_TTL`]), so that a
+    /// block an event names by url_name gets the structure's usage key: an old-style course's
+    /// `i4x://` key, or the category the structure gives it.
+    #[must_use]
+    pub fn with_structures(mut self, store: Arc<dyn StructureStore>) -> Self {
+        self.structures = Some(Arc::new(StructureCache {
+            store,
+            entries: Mutex::new(HashMap::new()),
+        }));
+        self
     }
 
     /// The tracked courses in force now: the setting's and the store's.
@@ -301,8 +392,9 @@ impl IngestService {
     }
 
     /// The links of every user the events name: their own (statements) and the learners
-    /// their observations are about (the projection); the titles of the courses of linked
-    /// users' events.
+    /// their observations are about (the projection); the titles and the structures' url_names
+    /// of the courses of linked users' events (one read per course at most, none while the
+    /// structure cache holds it).
     async fn prefetch(
         &self,
         events: &[EdxEvent],
@@ -336,7 +428,13 @@ impl IngestService {
             .filter_map(|e| e.course_id.as_deref()?.parse().ok())
             .collect();
         let mut courses = HashMap::with_capacity(linked_courses.len());
+        let mut blocks = HashMap::new();
         for id in linked_courses {
+            if let Some(structures) = &self.structures {
+                if let Some(names) = structures.get(&id).await? {
+                    blocks.insert(id.clone(), names);
+                }
+            }
             if let Some(record) = self.catalog.get_course(&id).await? {
                 let course = record.course;
                 let names = CourseNames {
@@ -346,7 +444,11 @@ impl IngestService {
                 courses.insert(id, names);
             }
         }
-        Ok(Prefetched { links, courses })
+        Ok(Prefetched {
+            links,
+            courses,
+            blocks,
+        })
     }
 }
 

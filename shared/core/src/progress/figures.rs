@@ -1,21 +1,47 @@
 //! What `GET /ecoapi/users/{sub}/courses` answers for one enrollment, from the state and the
 //! catalog's facts about the course.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::CourseId;
 use crate::datestamp::Datestamp;
 
-use super::state::{CourseProgress, TimeBuckets};
+use super::state::{CourseProgress, Score, TimeBuckets};
+
+/// The usage keys of a course structure's `problem` blocks.
+pub type ProblemIds = HashSet<String>;
 
 /// The catalog's facts the figures depend on, as plain values.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CourseFacts {
     /// The course end, when the catalog has one.
     pub end: Option<Datestamp>,
     /// The smallest non-zero grade cutoff, a fraction 0–1 as edX writes `grade_cutoffs`
     /// ([`lowest_cutoff`]).
     pub lowest_cutoff: Option<f64>,
+    /// The problems of the course's structure, when one is loaded (and was read: a reader
+    /// may leave it out when every state it answers has a course grade). Shared, as a cache
+    /// hands the same set to every request.
+    pub problems: Option<Arc<ProblemIds>>,
+}
+
+/// The percent of a course's problems answered right, from the latest score of each (an
+/// unanswered problem counts 0, a score of a problem not in the set is ignored); `None` for
+/// a structure without problems.
+pub fn problems_percent(progress: &CourseProgress, problems: &ProblemIds) -> Option<f64> {
+    if problems.is_empty() {
+        return None;
+    }
+    let earned: f64 = progress
+        .latest_scores()
+        .filter(|score| problems.contains(&score.problem))
+        .map(Score::fraction)
+        .sum();
+    // usize to f64: exact up to 2^53, far beyond a structure's 20 000 blocks.
+    Some(100.0 * earned / problems.len() as f64)
 }
 
 /// The smallest non-zero cutoff of a course's `grade_cutoffs` values (fractions 0–1): the
@@ -56,7 +82,14 @@ impl Figures {
         if !progress.listed() {
             return None;
         }
-        let percent = progress.grade.map(|g| g.percent);
+        // The course grade when one was seen, else the problems' share when the structure
+        // is known: the same percent for the figure and for completion at the course end.
+        let percent = progress.grade.map(|g| g.percent).or_else(|| {
+            facts
+                .problems
+                .as_deref()
+                .and_then(|p| problems_percent(progress, p))
+        });
         let completed = progress
             .first_passed_ms
             .and_then(date_of)
@@ -78,7 +111,9 @@ impl Figures {
 
 /// The old API's rule when no pass was seen: the course end, once the course has ended and
 /// the grade is strictly above the lowest non-zero cutoff. A course without an end is never
-/// completed this way (the old API failed with a 500 there).
+/// completed this way (the old API failed with a 500 there). Without a course grade, the
+/// problems' share stands for it: the old API read a grade the LMS computed from the same
+/// problem scores, and a course whose LMS emits no grade events could not complete otherwise.
 fn completed_at_end(percent: f64, facts: &CourseFacts, now: Datestamp) -> Option<Datestamp> {
     let cutoff = facts.lowest_cutoff?;
     let end = facts.end?;
@@ -172,6 +207,7 @@ mod tests {
         let facts = CourseFacts {
             end: Some(at("2020-06-30T22:00:00Z")),
             lowest_cutoff: lowest_cutoff([0.0, 0.8, 0.5]),
+            problems: None,
         };
         let completed = |p: &CourseProgress, facts: &CourseFacts, now| {
             figures(p, facts, now).unwrap().completed_date
@@ -186,7 +222,10 @@ mod tests {
         assert_eq!(completed(&graded(0.5 * 100.0), &facts, "2020-07-01"), "");
         assert_eq!(completed(&graded(90.0), &facts, "2020-06-30"), "");
         // No end, no cutoff, or no grade: not completed.
-        let no_end = CourseFacts { end: None, ..facts };
+        let no_end = CourseFacts {
+            end: None,
+            ..facts.clone()
+        };
         assert_eq!(completed(&graded(90.0), &no_end, "2020-07-01"), "");
         assert_eq!(
             completed(&graded(90.0), &CourseFacts::default(), "2020-07-01"),
@@ -209,6 +248,96 @@ mod tests {
             completed(&passed, &CourseFacts::default(), "2000-01-01"),
             "2020-07-15T06:36:40Z"
         );
+    }
+
+    fn answered(scores: &[(i64, &str, f64, f64)]) -> CourseProgress {
+        CourseProgress {
+            scores: scores
+                .iter()
+                .map(|&(at_ms, problem, earned, possible)| Score {
+                    at_ms,
+                    problem: problem.to_owned(),
+                    earned,
+                    possible,
+                })
+                .collect(),
+            ..CourseProgress::default()
+        }
+    }
+
+    fn with_problems(ids: &[&str]) -> CourseFacts {
+        CourseFacts {
+            problems: Some(Arc::new(ids.iter().map(|p| (*p).to_owned()).collect())),
+            ..CourseFacts::default()
+        }
+    }
+
+    #[test]
+    fn without_a_grade_progress_is_the_share_of_the_structures_problems_answered() {
+        let facts = with_problems(&["p1", "p2", "p3", "p4"]);
+        let percent = |p: &CourseProgress, facts: &CourseFacts| {
+            figures(p, facts, "2020-01-01").unwrap().progress_percentage
+        };
+        // p1 right at its latest answer, p2 half, p3 unanswered, p4 wrong; `x` is not in the
+        // structure. (1 + 0.5 + 0 + 0) / 4 = 37.5 %.
+        let p = answered(&[
+            (1, "p1", 0.0, 1.0),
+            (2, "p1", 1.0, 1.0),
+            (1, "p2", 1.0, 2.0),
+            (1, "p4", 0.0, 3.0),
+            (1, "x", 5.0, 5.0),
+        ]);
+        assert_eq!(percent(&p, &facts), 37);
+        // The latest answer of a problem counts, even when it is worse; the higher points on
+        // a tie.
+        let worse = answered(&[(1, "p1", 1.0, 1.0), (2, "p1", 0.0, 1.0)]);
+        assert_eq!(percent(&worse, &facts), 0);
+        let tie = answered(&[(2, "p1", 0.0, 1.0), (2, "p1", 1.0, 1.0)]);
+        assert_eq!(percent(&tie, &facts), 25);
+        // Every problem right: 100.
+        let all = answered(&[
+            (1, "p1", 1.0, 1.0),
+            (1, "p2", 2.0, 2.0),
+            (1, "p3", 0.5, 0.5),
+            (1, "p4", 3.0, 3.0),
+        ]);
+        assert_eq!(percent(&all, &facts), 100);
+        // No structure, or one without problems: 0, as before.
+        assert_eq!(percent(&all, &CourseFacts::default()), 0);
+        assert_eq!(percent(&all, &with_problems(&[])), 0);
+        // A course grade wins, whatever the problems say.
+        let graded_too = CourseProgress {
+            grade: Some(Grade {
+                at_ms: 0,
+                percent: 12.0,
+            }),
+            ..all.clone()
+        };
+        assert_eq!(percent(&graded_too, &facts), 12);
+    }
+
+    #[test]
+    fn without_a_grade_the_problems_share_completes_at_the_course_end() {
+        let facts = CourseFacts {
+            end: Some(at("2020-06-30T22:00:00Z")),
+            lowest_cutoff: Some(0.5),
+            ..with_problems(&["p1", "p2"])
+        };
+        let completed =
+            |p: &CourseProgress| figures(p, &facts, "2020-07-01").unwrap().completed_date;
+        // 75 % > 50 %: the end; 50 % is not above the cutoff.
+        let p = answered(&[(1, "p1", 1.0, 1.0), (1, "p2", 1.0, 2.0)]);
+        assert_eq!(completed(&p), "2020-06-30T22:00:00Z");
+        assert_eq!(completed(&answered(&[(1, "p1", 1.0, 1.0)])), "");
+        // A course grade at or below the cutoff wins over the problems' share.
+        let graded_low = CourseProgress {
+            grade: Some(Grade {
+                at_ms: 0,
+                percent: 40.0,
+            }),
+            ..p
+        };
+        assert_eq!(completed(&graded_low), "");
     }
 
     #[test]

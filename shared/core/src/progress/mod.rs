@@ -23,19 +23,23 @@
 //!   which the learner did anything in the course, times the window length, in milliseconds as
 //!   text.
 //! - `progressPercentage`: the whole percent (truncated) of the latest course grade
-//!   (`edx.grades.course.grade_calculated`), 0 before any grade. No fallback from problem
-//!   grades weighted by the course structure yet.
+//!   (`edx.grades.course.grade_calculated`). Without one, when the course's structure is
+//!   loaded, the share of the structure's `problem` blocks answered right: 100 × the sum,
+//!   over the structure's problems, of each one's latest `problem_check` score (earned ÷
+//!   possible; an unanswered problem counts 0) ÷ the number of problems. A score of a problem
+//!   the structure does not have is ignored. Else 0. A course grade, once seen, always wins.
 //! - `completedDate`: the earliest time the learner passed (`edx.course.grade.passed.first_time`
 //!   or `now_passed`; a later `now_failed` does not take it back). Without a pass, it is the
-//!   course end, as the old API gave it: only once the course has ended and the latest grade
-//!   is strictly above the course's lowest non-zero grade cutoff. Else `""`.
+//!   course end, as the old API gave it: only once the course has ended and the percent of
+//!   `progressPercentage` (the course grade, else the problems' share) is strictly above the
+//!   course's lowest non-zero grade cutoff. Else `""`.
 //!
 //! # How a store merges
 //! The state is plain values; each part maps to a store value with its own merge:
 //!
 //! | part | value | merge |
 //! |---|---|---|
-//! | `blocks`, `buckets` | string set, number set | union (DynamoDB `ADD`, never an empty set) |
+//! | `blocks`, `buckets`, `scores` | string set, number set, string set | union (DynamoDB `ADD`, never an empty set) |
 //! | `first_view_ms`, `first_passed_ms` | number | min |
 //! | `last_view_ms` | number | max |
 //! | `enrollment`, `grade` | (time, value) | the greater (time, tie-break) |
@@ -46,10 +50,11 @@
 //! moved, conditioned on their values as read. A failed condition means a concurrent writer.
 //! The store then reads again and merges again, which is safe because merging is idempotent.
 //! SQLite does the same read, merge and write in one transaction. The sets grow with the
-//! course's block count and with the learner's active windows. That is about 12 numbers an
-//! active hour, or some 25 KB for 200 hours, well within an item; they are bounded all the
-//! same, by one rule for both stores ([`plan_merge`], whose module states the bounds), and
-//! DynamoDB's `ADD` is conditioned on the set's size leaving room for what it adds.
+//! course's block count, with the learner's active windows and with their answers. Windows are
+//! about 12 numbers an active hour, or some 25 KB for 200 hours, well within an item; the sets
+//! are bounded all the same, by one rule for both stores ([`plan_merge`], whose module states
+//! the bounds), and DynamoDB's `ADD` is conditioned on the set's size leaving room for what it
+//! adds.
 //! [`ProgressStore`] is the port both stores implement.
 
 mod figures;
@@ -58,10 +63,11 @@ mod observe;
 mod state;
 mod store;
 
-pub use figures::{lowest_cutoff, CourseFacts, Figures};
+pub use figures::{lowest_cutoff, problems_percent, CourseFacts, Figures, ProblemIds};
 pub use observation::{parse_time_ms, Fact, Observation};
 pub use observe::observe;
-pub use state::{group, CourseProgress, Enrollment, Grade, TimeBuckets};
+pub use state::{group, CourseProgress, Enrollment, Grade, Score, TimeBuckets};
 pub use store::{
     by_key, plan_merge, MergePlan, ProgressStore, MAX_BLOCKS, MAX_BLOCK_KEY_BYTES, MAX_BUCKETS,
+    MAX_SCORES, MAX_SCORE_BYTES,
 };

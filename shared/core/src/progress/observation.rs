@@ -31,6 +31,13 @@ pub enum Fact {
     /// The learner passed the course (`edx.course.grade.passed.first_time`, or
     /// `edx.course.grade.now_passed`, whose earliest time is the same when both are seen).
     Passed,
+    /// A server-side `problem_check`: a visit of the problem, and its score then (`grade` of
+    /// `max_grade` points; `earned` in `0..=possible`, `possible` above 0).
+    Answered {
+        problem: String,
+        earned: f64,
+        possible: f64,
+    },
 }
 
 /// An event time as milliseconds since the Unix epoch: `YYYY-MM-DD`, `T` (or a space),

@@ -5,6 +5,7 @@ use crate::catalog::CourseId;
 use crate::xapi::EdxEvent;
 
 use super::observation::{parse_time_ms, Fact, Observation};
+use super::state::Score;
 
 /// What one event tells the projection: `None` for an event without a valid course id or
 /// time, and for the events the rules below leave out.
@@ -17,6 +18,9 @@ use super::observation::{parse_time_ms, Fact, Observation};
 /// - `edx.course.grade.passed.first_time` and `edx.course.grade.now_passed` →
 ///   [`Fact::Passed`]; the other grade events (`now_failed`, problem and subsection grades)
 ///   give nothing: they repeat what `problem_check` already said, or are recomputations.
+/// - A server-side `problem_check` with a valid score → [`Fact::Answered`] (a visit of the
+///   problem and its score: `grade` of `max_grade` points). A browser-side one, or one without
+///   a valid score (`max_grade` 0, a grade outside `0..=max_grade`), is a plain visit.
 /// - Any other event of the course → [`Fact::Visit`]. Enrollment and grade events are not
 ///   visits: staff and background tasks emit them, and enrolling is not looking at the course
 ///   (a course enrolled in and never opened has empty dates, as in the old API).
@@ -59,6 +63,8 @@ pub fn observe(event: &EdxEvent) -> Option<Observation> {
         || t == "/change_enrollment"
     {
         return None;
+    } else if let Some(answered) = answered(event) {
+        (answered, false)
     } else {
         let block = block(event, &course);
         (Fact::Visit { block }, false)
@@ -79,13 +85,39 @@ pub fn observe(event: &EdxEvent) -> Option<Observation> {
 
 /// `percent_grade`, a number (or numeric text) in 0–1.
 fn percent_grade(event: &EdxEvent) -> Option<f64> {
-    let value = event.payload.as_ref()?.value("percent_grade")?;
-    let fraction = match value {
-        serde_json::Value::Number(n) => n.as_f64()?,
-        serde_json::Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
+    let fraction = number(event, "percent_grade")?;
     (0.0..=1.0).contains(&fraction).then_some(fraction)
+}
+
+/// A payload member that is a number, or numeric text.
+fn number(event: &EdxEvent, name: &str) -> Option<f64> {
+    match event.payload.as_ref()?.value(name)? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The score of a server-side `problem_check`: its `problem_id` (a usage key), `grade` and
+/// `max_grade`. The browser's copy carries the form as text and no grade; a problem worth no
+/// points (`max_grade` 0) or a grade outside `0..=max_grade` gives no score (a plain visit).
+fn answered(event: &EdxEvent) -> Option<Fact> {
+    if event.event_type != "problem_check" || event.source.as_deref() == Some("browser") {
+        return None;
+    }
+    let problem = event.field("problem_id").filter(|k| is_usage_key(k))?;
+    let score = Score {
+        at_ms: 0,
+        problem,
+        // `+ 0.0` makes a -0 a 0, so that one grade has one stored form.
+        earned: number(event, "grade")? + 0.0,
+        possible: number(event, "max_grade")?,
+    };
+    score.is_valid().then_some(Fact::Answered {
+        problem: score.problem,
+        earned: score.earned,
+        possible: score.possible,
+    })
 }
 
 fn is_usage_key(s: &str) -> bool {
@@ -239,6 +271,46 @@ mod tests {
             let expected = expected.map(|percent| (Some("3".to_owned()), Fact::Grade { percent }));
             assert_eq!(got, expected, "{grade}");
         }
+    }
+
+    #[test]
+    fn a_server_problem_check_gives_a_score_else_a_visit() {
+        let check = |source: &str, grade: &str, max: &str| {
+            let e = format!(
+                r#"{{"event_type": "problem_check", "event_source": "{source}",
+                "time": "2016-01-01T00:00:00", "context": {{"course_id": "course-v1:A+B+C", "user_id": 1}},
+                "event": {{"problem_id": "block-v1:A+B+C+type@problem+block@p", "grade": {grade}, "max_grade": {max}}}}}"#
+            );
+            observe(&event(&e)).unwrap().fact
+        };
+        let key = "block-v1:A+B+C+type@problem+block@p".to_owned();
+        let visit = Fact::Visit {
+            block: Some(key.clone()),
+        };
+        let score = |earned, possible| Fact::Answered {
+            problem: key.clone(),
+            earned,
+            possible,
+        };
+        assert_eq!(check("server", "1", "2"), score(1.0, 2.0));
+        assert_eq!(check("server", "\"3\"", "3"), score(3.0, 3.0));
+        assert_eq!(check("server", "-0.0", "3"), score(0.0, 3.0));
+        // The browser's copy, a problem worth nothing, a grade out of range: a visit.
+        assert_eq!(check("browser", "1", "2"), visit);
+        assert_eq!(check("server", "0", "0"), visit);
+        assert_eq!(check("server", "3", "2"), visit);
+        assert_eq!(check("server", "null", "2"), visit);
+        if let Fact::Answered { earned, .. } = check("server", "-0.0", "3") {
+            assert!(earned.is_sign_positive());
+        }
+        // The browser's copy of the current shape carries the form as text: no problem id.
+        let browser = r#"{"name": "problem_check", "timestamp": "2016-01-01T00:00:00Z",
+            "context": {"course_id": "course-v1:A+B+C", "user_id": 1, "event_source": "browser"},
+            "data": "input_p_2_1=choice_1"}"#;
+        assert_eq!(
+            observe(&event(browser)).unwrap().fact,
+            Fact::Visit { block: None }
+        );
     }
 
     #[test]

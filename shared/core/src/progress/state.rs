@@ -59,6 +59,92 @@ pub struct Grade {
     pub percent: f64,
 }
 
+/// One score of a problem: a `problem_check`'s grade at its time. A state keeps every score
+/// it is told, as a grow-only set; a problem's score is the latest of its own at read time
+/// ([`CourseProgress::latest_scores`]), so no merge ever has to choose between two.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Score {
+    pub at_ms: i64,
+    /// The problem's usage key.
+    pub problem: String,
+    /// Points earned, `0..=possible`.
+    pub earned: f64,
+    /// Points the problem is worth, above 0.
+    pub possible: f64,
+}
+
+impl Score {
+    /// Whether the score is one a state keeps: a problem id as usage keys are (no space,
+    /// control character, quote or backslash, so that its JSON needs no escape), finite
+    /// points, `possible` above 0 and `earned` within `0..=possible`.
+    pub fn is_valid(&self) -> bool {
+        !self.problem.is_empty()
+            && self
+                .problem
+                .bytes()
+                .all(|b| b > b' ' && b != b'"' && b != b'\\')
+            && self.possible.is_finite()
+            && self.possible > 0.0
+            && self.earned >= 0.0
+            && self.earned <= self.possible
+    }
+
+    /// The fraction of the points earned, 0–1.
+    pub fn fraction(&self) -> f64 {
+        self.earned / self.possible
+    }
+
+    /// The score as one string, `<at_ms> <earned> <possible> <problem>`: how both stores keep
+    /// it (a DynamoDB string set, a JSON array in SQLite). Rust writes each number as the
+    /// shortest text that reads back as the same double, so [`Score::from_entry`] gives the
+    /// same score back.
+    pub fn to_entry(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.at_ms, self.earned, self.possible, self.problem
+        )
+    }
+
+    /// The score of an entry [`Score::to_entry`] wrote; `None` for anything else.
+    pub fn from_entry(entry: &str) -> Option<Self> {
+        let mut parts = entry.splitn(4, ' ');
+        let score = Self {
+            at_ms: parts.next()?.parse().ok()?,
+            earned: parts.next()?.parse().ok()?,
+            possible: parts.next()?.parse().ok()?,
+            problem: parts.next()?.to_owned(),
+        };
+        score.is_valid().then_some(score)
+    }
+}
+
+/// A total order, so scores form a set: by problem, so that a problem's scores are adjacent
+/// and its latest is the last of them; then time, then the points, compared as
+/// `f64::total_cmp` does.
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.problem
+            .cmp(&other.problem)
+            .then(self.at_ms.cmp(&other.at_ms))
+            .then(self.earned.total_cmp(&other.earned))
+            .then(self.possible.total_cmp(&other.possible))
+    }
+}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Score {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Score {}
+
 /// A last-writer-wins register: the greater by this order wins a merge. A total order (time,
 /// then a tie-break on the value) makes the merge a max, whatever order values arrive in.
 trait Lww: Copy {
@@ -119,6 +205,9 @@ pub struct CourseProgress {
     pub grade: Option<Grade>,
     /// Min of pass times.
     pub first_passed_ms: Option<i64>,
+    /// Grow-only set of the scores of `problem_check`s (the latest of a problem counts).
+    #[serde(default)]
+    pub scores: BTreeSet<Score>,
 }
 
 impl CourseProgress {
@@ -171,6 +260,22 @@ impl CourseProgress {
                 }),
             ),
             Fact::Passed => min(&mut self.first_passed_ms, Some(time_ms)),
+            Fact::Answered {
+                problem,
+                earned,
+                possible,
+            } => {
+                self.visit(time_ms, buckets);
+                if !self.blocks.contains(problem) {
+                    self.blocks.insert(problem.clone());
+                }
+                self.scores.insert(Score {
+                    at_ms: time_ms,
+                    problem: problem.clone(),
+                    earned: *earned,
+                    possible: *possible,
+                });
+            }
         }
     }
 
@@ -189,9 +294,31 @@ impl CourseProgress {
             }
         }
         self.buckets.extend(&other.buckets);
+        for score in &other.scores {
+            if !self.scores.contains(score) {
+                self.scores.insert(score.clone());
+            }
+        }
     }
 
-    /// Joins every part of another state but the two sets: a store adds set elements on its
+    /// Each problem's score, in problem order: the latest of its scores, the greater points
+    /// on a tie (the order of [`Score`]), so every state with the same scores gives the same
+    /// answer.
+    pub fn latest_scores(&self) -> impl Iterator<Item = &Score> {
+        let mut scores = self.scores.iter().peekable();
+        std::iter::from_fn(move || loop {
+            let score = scores.next()?;
+            // A problem's scores are adjacent and ascending: the last one is its latest.
+            if scores
+                .peek()
+                .is_none_or(|next| next.problem != score.problem)
+            {
+                return Some(score);
+            }
+        })
+    }
+
+    /// Joins every part of another state but the sets: a store adds set elements on its
     /// own terms (bounded, see [`super::plan_merge`]).
     pub fn merge_scalars(&mut self, other: &Self) {
         lww(&mut self.enrollment, other.enrollment);
@@ -328,6 +455,73 @@ mod tests {
             by_value.merge_fact(o.time_ms, o.fact, TimeBuckets::DEFAULT);
         }
         assert_eq!(by_value, fold(&all));
+    }
+
+    fn answer(t: i64, problem: &str, earned: f64, possible: f64) -> Observation {
+        obs(
+            t,
+            Fact::Answered {
+                problem: problem.to_owned(),
+                earned,
+                possible,
+            },
+        )
+    }
+
+    #[test]
+    fn an_answer_is_a_visit_and_a_score_and_the_latest_score_of_a_problem_counts() {
+        let s = fold(&[
+            answer(5, "p", 1.0, 2.0),
+            answer(3, "p", 2.0, 2.0),
+            answer(4, "q", 0.0, 1.0),
+            answer(5, "p", 0.5, 2.0),
+        ]);
+        assert_eq!((s.first_view_ms, s.last_view_ms), (Some(3), Some(5)));
+        assert_eq!(s.blocks, BTreeSet::from(["p".to_owned(), "q".to_owned()]));
+        assert_eq!(s.scores.len(), 4);
+        let latest: Vec<(&str, i64, f64)> = s
+            .latest_scores()
+            .map(|s| (s.problem.as_str(), s.at_ms, s.earned))
+            .collect();
+        // Two answers of `p` at 5: the greater points win, whatever order they came in.
+        assert_eq!(latest, [("p", 5, 1.0), ("q", 4, 0.0)]);
+        let mut other = fold(&[answer(5, "p", 0.5, 2.0), answer(3, "p", 2.0, 2.0)]);
+        other.merge(&fold(&[answer(4, "q", 0.0, 1.0), answer(5, "p", 1.0, 2.0)]));
+        assert_eq!(other, s);
+    }
+
+    #[test]
+    fn a_score_is_stored_as_text_and_read_back_exactly() {
+        let score = Score {
+            at_ms: -86_400_001,
+            problem: "block-v1:A+B+C+type@problem+block@p%20x".to_owned(),
+            earned: 0.1 + 0.2,
+            possible: 3.0,
+        };
+        let entry = score.to_entry();
+        assert_eq!(
+            entry,
+            "-86400001 0.30000000000000004 3 block-v1:A+B+C+type@problem+block@p%20x"
+        );
+        let back = Score::from_entry(&entry).unwrap();
+        assert_eq!(back, score);
+        assert_eq!(back.earned.to_bits(), score.earned.to_bits());
+        for bad in [
+            "",
+            "1 1 1",
+            "1 1 1 ",
+            "x 1 1 p",
+            "1 2 1 p",
+            "1 -1 1 p",
+            "1 0 0 p",
+            "1 NaN 1 p",
+            "1 1 inf p",
+            "1 1 1 p q",
+            "1 1 1 p\"",
+            "1 1 1 p\\",
+        ] {
+            assert_eq!(Score::from_entry(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -7,14 +7,19 @@
 //! are bounded, by the same rule in both stores:
 //! - at most [`MAX_BLOCKS`] block keys, each of at most [`MAX_BLOCK_KEY_BYTES`] bytes (a
 //!   longer key is not a usage key the LMS writes, and is never kept);
-//! - at most [`MAX_BUCKETS`] time buckets (833 hours in one course at 5 minutes).
+//! - at most [`MAX_BUCKETS`] time buckets (833 hours in one course at 5 minutes);
+//! - at most [`MAX_SCORES`] problem scores (every `problem_check` is one, so this is answers,
+//!   not problems), each of at most [`MAX_SCORE_BYTES`] bytes as stored
+//!   ([`Score::to_entry`]: a usage key of some 150 bytes at most; a longer one is dropped).
 //!
 //! A set at its bound stops growing: the elements a merge would add past it are dropped (the
-//! first ones in their order are kept). The figures they give (`viewCount`, `spentTime`) then
-//! stay at the bound, whatever arrives later. Below the bounds a merge is exactly the join of
-//! [`CourseProgress::merge`]. The largest item is then 1 000 × 256 bytes of keys, plus
-//! 10 000 numbers at about 11 bytes each (DynamoDB counts two digits a byte), plus a few
-//! hundred bytes of scalars and key: under 370 KB.
+//! first ones in their order are kept). The figures they give (`viewCount`, `spentTime`,
+//! `progressPercentage` from scores) then stay at the bound, whatever arrives later. Below the
+//! bounds a merge is exactly the join of [`CourseProgress::merge`]. The largest item is then
+//! 1 000 × 256 bytes of keys, plus 10 000 numbers at 9 bytes at most each (DynamoDB counts two
+//! digits a byte, and a bucket index of a time the parser reads has at most 15 digits), plus
+//! 250 × 192 bytes of scores, plus a few hundred bytes of scalars and key: under 395 KB, within
+//! DynamoDB's 400 KB (409 600 bytes).
 //!
 //! Grades that are not a percent (outside 0–100, or not finite) are never kept: `observe`
 //! makes none, and neither store could hold every such number alike.
@@ -24,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 
-use super::state::CourseProgress;
+use super::state::{CourseProgress, Score};
 use crate::catalog::CourseId;
 use crate::pipeline::EcoSub;
 use crate::store::StoreResult;
@@ -35,6 +40,10 @@ pub const MAX_BLOCKS: usize = 1_000;
 pub const MAX_BLOCK_KEY_BYTES: usize = 256;
 /// The most time buckets a stored state keeps.
 pub const MAX_BUCKETS: usize = 10_000;
+/// The most problem scores a stored state keeps: 250 answers in one course.
+pub const MAX_SCORES: usize = 250;
+/// The longest score a stored state keeps, in bytes of [`Score::to_entry`].
+pub const MAX_SCORE_BYTES: usize = 192;
 
 /// The states of the progress projection, one per (ECO user, course).
 #[async_trait]
@@ -96,6 +105,8 @@ pub struct MergePlan {
     pub new_blocks: Vec<String>,
     /// The time buckets the write adds, in order.
     pub new_buckets: Vec<i64>,
+    /// The scores the write adds, in order.
+    pub new_scores: Vec<Score>,
 }
 
 /// How `incoming` merges into `stored` (`None`: nothing stored) under the bounds of the module
@@ -117,6 +128,13 @@ pub fn plan_merge(stored: Option<&CourseProgress>, incoming: &CourseProgress) ->
         .take(MAX_BUCKETS.saturating_sub(stored.buckets.len()))
         .copied()
         .collect();
+    let new_scores: Vec<Score> = incoming
+        .scores
+        .iter()
+        .filter(|s| keeps_score(s) && !stored.scores.contains(*s))
+        .take(MAX_SCORES.saturating_sub(stored.scores.len()))
+        .cloned()
+        .collect();
     let mut merged = scalars(stored);
     merged.merge_scalars(&CourseProgress {
         grade: incoming
@@ -124,18 +142,30 @@ pub fn plan_merge(stored: Option<&CourseProgress>, incoming: &CourseProgress) ->
             .filter(|g| (0.0..=100.0).contains(&g.percent)),
         ..scalars(incoming)
     });
-    if new_blocks.is_empty() && new_buckets.is_empty() && merged == scalars(stored) {
+    if new_blocks.is_empty()
+        && new_buckets.is_empty()
+        && new_scores.is_empty()
+        && merged == scalars(stored)
+    {
         return None;
     }
     merged.blocks.clone_from(&stored.blocks);
     merged.blocks.extend(new_blocks.iter().cloned());
     merged.buckets.clone_from(&stored.buckets);
     merged.buckets.extend(&new_buckets);
+    merged.scores.clone_from(&stored.scores);
+    merged.scores.extend(new_scores.iter().cloned());
     Some(MergePlan {
         merged,
         new_blocks,
         new_buckets,
+        new_scores,
     })
+}
+
+/// Whether a stored state keeps this score: a valid one, within [`MAX_SCORE_BYTES`] stored.
+fn keeps_score(score: &Score) -> bool {
+    score.is_valid() && score.to_entry().len() <= MAX_SCORE_BYTES
 }
 
 /// A state without its sets (which cost nothing to leave out).
@@ -148,6 +178,7 @@ fn scalars(state: &CourseProgress) -> CourseProgress {
         buckets: BTreeSet::new(),
         grade: state.grade,
         first_passed_ms: state.first_passed_ms,
+        scores: BTreeSet::new(),
     }
 }
 
@@ -252,6 +283,61 @@ mod tests {
             ..CourseProgress::default()
         };
         assert_eq!(plan_merge(None, &odd), None);
+    }
+
+    fn score(at_ms: i64, problem: &str) -> Score {
+        Score {
+            at_ms,
+            problem: problem.to_owned(),
+            earned: 1.0,
+            possible: 1.0,
+        }
+    }
+
+    #[test]
+    fn scores_are_added_new_valid_and_short_only_up_to_their_bound() {
+        let stored = CourseProgress {
+            scores: (0..i64::try_from(MAX_SCORES).unwrap() - 1)
+                .map(|t| score(t, "p"))
+                .collect(),
+            ..CourseProgress::default()
+        };
+        let long = "x".repeat(MAX_SCORE_BYTES);
+        let mut wrong = score(1_000, "w");
+        wrong.earned = 2.0;
+        let incoming = CourseProgress {
+            scores: [
+                score(0, "p"),
+                score(1_002, "q"),
+                score(1_001, "r"),
+                score(5, long.as_str()),
+                wrong,
+            ]
+            .into(),
+            ..CourseProgress::default()
+        };
+        let plan = plan_merge(Some(&stored), &incoming).unwrap();
+        // One score of room: the first new one in order (of problem, then time).
+        assert_eq!(plan.new_scores, [score(1_002, "q")]);
+        assert_eq!(plan.merged.scores.len(), MAX_SCORES);
+        assert_eq!(plan_merge(Some(&plan.merged), &incoming), None);
+        // Below the bound, a merge is the union.
+        let a = CourseProgress {
+            scores: [score(1, "a"), score(2, "b")].into(),
+            ..CourseProgress::default()
+        };
+        let b = CourseProgress {
+            scores: [score(2, "b"), score(3, "c")].into(),
+            ..CourseProgress::default()
+        };
+        let mut joined = a.clone();
+        joined.merge(&b);
+        assert_eq!(merged(Some(&a), &b), joined);
+        assert_eq!(merged(Some(&b), &a), joined);
+        assert_eq!(
+            plan_merge(Some(&a), &b).unwrap().new_scores,
+            [score(3, "c")]
+        );
     }
 
     #[test]

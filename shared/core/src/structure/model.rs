@@ -270,6 +270,11 @@ impl CourseStructure {
         &self.blocks
     }
 
+    /// The blocks of one category, in course order.
+    pub fn blocks_of<'s>(&'s self, category: &'s str) -> impl Iterator<Item = &'s Block> + 's {
+        self.blocks.iter().filter(move |b| b.category == category)
+    }
+
     /// A block by its usage key.
     pub fn block(&self, id: &str) -> Option<&Block> {
         self.by_id.get(id).map(|&i| &self.blocks[i])

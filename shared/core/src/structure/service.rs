@@ -2,7 +2,7 @@
 //! command line: a structure is imported only for a live course of the catalog, read and
 //! removed by course id; and the `tasks` view ecoapi answers from it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -139,6 +139,23 @@ impl StructureService {
             Err(StoreError::NotFound) => Err(no_structure(&id)),
             other => Ok(other?),
         }
+    }
+
+    /// The usage keys of the `problem` blocks of a course's structure, read straight from the
+    /// store (no catalog check: the caller knows the course); `None` when none is loaded. For
+    /// the ECO API's progress without a course grade.
+    ///
+    /// # Errors
+    /// The store's.
+    pub async fn problems(
+        &self,
+        course: &CourseId,
+    ) -> std::result::Result<Option<HashSet<String>>, StoreError> {
+        Ok(self.store.get_structure(course).await?.map(|s| {
+            s.blocks_of("problem")
+                .map(|b| b.id.clone())
+                .collect::<HashSet<String>>()
+        }))
     }
 
     /// The tasks of a live course, named by its id or its OAI identifier.

@@ -4,11 +4,12 @@
 //! state or the figures (a property test).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use pokeco_core::catalog::CourseId;
 use pokeco_core::progress::{
     group, lowest_cutoff, observe, CourseFacts, CourseProgress, Fact, Figures, Observation,
-    TimeBuckets,
+    ProblemIds, TimeBuckets,
 };
 use pokeco_core::xapi::EdxEvent;
 use pokeco_core::Datestamp;
@@ -106,7 +107,18 @@ fn each_current_sample_tells_its_fact() {
         ),
         ("edx.course.grade.now_failed.json", None),
         ("edx.grades.problem.submitted.json", None),
-        ("problem_check(server).json", visit(Some(problem.clone()))),
+        // Wrong (0 of 1): a visit of the problem, and its score.
+        (
+            "problem_check(server).json",
+            Some((
+                Some("3".into()),
+                Fact::Answered {
+                    problem: problem.clone(),
+                    earned: 0.0,
+                    possible: 1.0,
+                },
+            )),
+        ),
         ("showanswer.json", visit(Some(problem))),
         // The browser's copy carries the form as text: a visit without a block.
         ("problem_check(browser).json", visit(None)),
@@ -177,6 +189,7 @@ fn figures_of(state: &BTreeMap<(String, CourseId), CourseProgress>, now: &str) -
     let facts = CourseFacts {
         end: Some(date("2024-06-30T22:00:00Z")),
         lowest_cutoff: lowest_cutoff([0.5]),
+        problems: None,
     };
     state
         .iter()
@@ -223,6 +236,56 @@ fn legacy_learner_browses_answers_and_unenrolls() {
     let mut with_exit = events.clone();
     with_exit.insert(3, legacy("edx.course.enrollment.deactivated.handmade.json"));
     assert_eq!(figures_of(&fold(&with_exit), "2020-01-01"), []);
+}
+
+/// No grade event in the legacy story: with the course's structure known, progress is the
+/// share of its problems answered right, and it completes the course at its end.
+#[test]
+fn legacy_learner_without_grade_events_progresses_by_the_structures_problems() {
+    let events: Vec<EdxEvent> = FIS_STORY.iter().map(|f| legacy(f)).collect();
+    let state = fold(&events);
+    let p = &state[&(SUB.to_owned(), course(FIS))];
+    assert_eq!(p.grade, None);
+    let answered = "block-v1:Polimi+FIS101+2015_M9+type@problem+block@W1M2Q1_001";
+    let latest = p.latest_scores().find(|s| s.problem == answered).unwrap();
+    assert_eq!(latest.fraction(), 1.0);
+    // Two problems in the structure, one answered right: 50 %.
+    let problems: ProblemIds = [
+        answered.to_owned(),
+        "block-v1:Polimi+FIS101+2015_M9+type@problem+block@W1M2Q2_001".to_owned(),
+    ]
+    .into();
+    let facts = CourseFacts {
+        end: Some(date("2016-12-31T23:00:00Z")),
+        lowest_cutoff: lowest_cutoff([0.4]),
+        problems: Some(Arc::new(problems)),
+    };
+    let f = Figures::of(
+        &course(FIS),
+        p,
+        &facts,
+        TimeBuckets::DEFAULT,
+        date("2017-01-01"),
+    )
+    .unwrap();
+    assert_eq!(
+        (f.progress_percentage, f.completed_date.as_str()),
+        (50, "2016-12-31T23:00:00Z")
+    );
+    // Without the structure: 0, and not completed.
+    let bare = CourseFacts {
+        problems: None,
+        ..facts
+    };
+    let f = Figures::of(
+        &course(FIS),
+        p,
+        &bare,
+        TimeBuckets::DEFAULT,
+        date("2017-01-01"),
+    )
+    .unwrap();
+    assert_eq!((f.progress_percentage, f.completed_date.as_str()), (0, ""));
 }
 
 /// Learner 3 in the demo course, in the current shape, at times of this story.
@@ -389,10 +452,26 @@ fn pool() -> Vec<Observation> {
         "legacy/seq_goto.handmade.json",
         "legacy/problem_check.handmade.json",
     ];
-    files
+    let mut pool: Vec<Observation> = files
         .iter()
         .map(|f| observe(&sample(f, "2024-01-01T00:00:00Z", None)).unwrap())
-        .collect()
+        .collect();
+    // Answers of two problems of the structure and one outside it, right, wrong and partly.
+    for (problem, grade, max_grade) in [
+        ("p1", 1, 1),
+        ("p1", 0, 1),
+        ("p2", 2, 3),
+        ("p2", 3, 3),
+        ("elsewhere", 1, 1),
+    ] {
+        let mut e = raw("openedx/problem_check(server).json");
+        e["timestamp"] = Value::from("2024-01-01T00:00:00Z");
+        e["data"]["problem_id"] = Value::from(key("problem", problem));
+        e["data"]["grade"] = Value::from(grade);
+        e["data"]["max_grade"] = Value::from(max_grade);
+        pool.push(observe(&EdxEvent::from_value(&e).unwrap()).unwrap());
+    }
+    pool
 }
 
 /// Few distinct times, so that ties (same millisecond, same window) are frequent.
@@ -417,14 +496,27 @@ fn observation(pool: &[Observation], (pick, time): Pick) -> (String, Observation
 type State = BTreeMap<(String, CourseId), CourseProgress>;
 
 fn figures(state: &State) -> Vec<Figures> {
+    // With the structure's problems known, so that the answers' share counts where no course
+    // grade was seen; and without.
+    let problems: ProblemIds = ["p1", "p2", "p3"]
+        .iter()
+        .map(|p| key("problem", p))
+        .collect();
     let facts = CourseFacts {
         end: Some(date("2024-01-01T10:00:00Z")),
         lowest_cutoff: Some(0.01),
+        problems: Some(Arc::new(problems)),
     };
-    state
+    let bare = CourseFacts {
+        problems: None,
+        ..facts.clone()
+    };
+    [facts, bare]
         .iter()
-        .filter_map(|((_, c), p)| {
-            Figures::of(c, p, &facts, TimeBuckets::DEFAULT, date("2024-06-01"))
+        .flat_map(|facts| {
+            state.iter().filter_map(|((_, c), p)| {
+                Figures::of(c, p, facts, TimeBuckets::DEFAULT, date("2024-06-01"))
+            })
         })
         .collect()
 }

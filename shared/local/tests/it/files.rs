@@ -183,6 +183,50 @@ async fn a_file_of_version_3_gains_the_progress_projection() {
     assert_eq!(store.user_progress(&link.eco_sub).await.unwrap().len(), 1);
 }
 
+/// A file of version 5 (progress rows without scores) gains the scores column: its rows read
+/// back with no score, and take scores from then on.
+#[tokio::test]
+async fn a_file_of_version_5_gains_the_progress_scores() {
+    use pokeco_core::progress::{CourseProgress, ProgressStore, Score};
+    let dir = folder();
+    let path = dir.path().join("catalog.sqlite");
+    let sub: pokeco_core::pipeline::EcoSub = "5a1b2c3d4e5f60718293a4b5".parse().unwrap();
+    let course: pokeco_core::catalog::CourseId = "Org/A/1".parse().unwrap();
+    let visited = CourseProgress {
+        last_view_ms: Some(1),
+        blocks: ["i4x://Org/A/problem/p".to_owned()].into(),
+        ..CourseProgress::default()
+    };
+    SqliteStore::open(&path)
+        .unwrap()
+        .merge_progress(&[(sub.clone(), course.clone(), visited.clone())])
+        .await
+        .unwrap();
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("ALTER TABLE progress DROP COLUMN scores; PRAGMA user_version = 5;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let all = store.user_progress(&sub).await.unwrap();
+    assert_eq!(all, [(course.clone(), visited.clone())]);
+    let answered = CourseProgress {
+        scores: [Score {
+            at_ms: 2,
+            problem: "i4x://Org/A/problem/p".to_owned(),
+            earned: 1.0,
+            possible: 2.0,
+        }]
+        .into(),
+        ..CourseProgress::default()
+    };
+    let batch = [(sub.clone(), course.clone(), answered.clone())];
+    assert_eq!(store.merge_progress(&batch).await.unwrap(), 1);
+    let mut want = visited;
+    want.merge(&answered);
+    assert_eq!(store.user_progress(&sub).await.unwrap(), [(course, want)]);
+}
+
 /// Two processes on one data folder (`pokeco serve` and `pokeco replay`) merging the same
 /// states at once lose nothing: each batch is one transaction.
 #[tokio::test]
