@@ -338,7 +338,8 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             ingest_settings.profile,
             ingest_settings.tracked,
             ingest_settings.buckets,
-        ),
+        )
+        .with_structures(Arc::new(sqlite.clone())),
         token: ingest_settings.token,
         on_report: None,
     };
