@@ -168,17 +168,21 @@ async fn response(
     answer(&shared, &id, Outcome::Response(body))
 }
 
+/// The error type a bootstrap names with its error (empty when it names none).
+fn error_type(headers: &HeaderMap) -> &str {
+    headers
+        .get("lambda-runtime-function-error-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 async fn error(
     State(shared): State<Arc<Shared>>,
     UrlPath(id): UrlPath<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let kind = headers
-        .get("lambda-runtime-function-error-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let kind = error_type(&headers).to_owned();
     answer(&shared, &id, Outcome::Error { kind, body })
 }
 
@@ -187,10 +191,7 @@ async fn init_error(
     headers: HeaderMap,
     body: Bytes,
 ) -> StatusCode {
-    let kind = headers
-        .get("lambda-runtime-function-error-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let kind = error_type(&headers);
     if let Ok(mut slot) = shared.init_error.lock() {
         *slot = Some(format!("{kind}: {}", String::from_utf8_lossy(&body)));
     }
