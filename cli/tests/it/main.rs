@@ -5,4 +5,5 @@
 
 mod catalog_check;
 mod pipeline;
+mod run;
 mod structure;

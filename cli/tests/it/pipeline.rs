@@ -4,41 +4,22 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use pokeco_testkit::events::{legacy_tracking_log, links_csv};
-use serde_json::Value;
+
+use crate::run::{self, json};
 
 fn pokeco(data: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pokeco"))
-        .arg("--data")
+    let mut cmd = run::pokeco();
+    cmd.arg("--data")
         .arg(data)
         .args(args)
         .env("POKECO_TRACKED_COURSES", "*")
         .env_remove("POKECO_TABLE")
         .env_remove("POKECO_QUEUE_URL")
-        .env_remove("POKECO_LRS_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+        .env_remove("POKECO_LRS_URL");
+    run::output(cmd, stdin)
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! `pokeco structure import|show|delete` as an operator runs them, on the data folder's store
 //! and on a DynamoDB table (moto), with the fixture of a real Course Blocks API answer.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use pokeco_testkit::moto::{config, unique_name};
 use pokeco_testkit::repo_root;
 use serde_json::{json, Value};
+
+use crate::run::{self, json};
 
 const COURSE: &str = "course-v1:PoliMi+ECO101+2024_T1";
 
@@ -18,35 +19,13 @@ enum Backend<'a> {
 }
 
 fn pokeco(backend: &Backend<'_>, args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pokeco"));
+    let mut cmd = run::pokeco();
     match backend {
         Backend::Folder(data) => cmd.arg("--data").arg(data).env_remove("POKECO_TABLE"),
         Backend::Table(table) => cmd.env("POKECO_TABLE", table),
     };
-    let mut child = cmd
-        .args(args)
-        .env_remove("POKECO_QUEUE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+    cmd.args(args).env_remove("POKECO_QUEUE_URL");
+    run::output(cmd, stdin)
 }
 
 fn stderr(out: &Output) -> String {

@@ -20,7 +20,7 @@ use pokeco_core::pipeline::{
     EcoSub, EdxUserId, FailedPage, FailedStatement, Link, LinkPage, PipelineStore, Tracked,
 };
 use pokeco_core::store::{StoreError, StoreResult};
-use pokeco_core::sync::runs::{keep, SyncRun};
+use pokeco_core::sync::runs::SyncRun;
 use pokeco_core::xapi::Statement;
 use pokeco_core::Datestamp;
 use serde::{Deserialize, Serialize};
@@ -467,8 +467,7 @@ impl PipelineStore for DynamoStore {
         self.batch_write(requests).await
     }
 
-    async fn record_sync_run(&self, run: &SyncRun) -> StoreResult<()> {
-        let runs = keep(self.sync_runs().await?, run);
+    async fn put_sync_runs(&self, runs: &[SyncRun]) -> StoreResult<()> {
         let json = serde_json::to_string(&runs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut item = key(keys::SYNC_PK.to_owned(), keys::SYNC_SK);
         item.insert(keys::SYNC_RUNS.to_owned(), AttributeValue::S(json));

@@ -8,7 +8,7 @@ use pokeco_core::pipeline::{
     EcoSub, EdxUserId, FailedPage, FailedStatement, Link, LinkPage, PipelineStore, Tracked,
 };
 use pokeco_core::store::{StoreError, StoreResult};
-use pokeco_core::sync::runs::{keep, SyncRun};
+use pokeco_core::sync::runs::SyncRun;
 use rusqlite::{params, Connection, OptionalExtension, Params, TransactionBehavior};
 
 use crate::store::{corrupt, to_json, unavailable, SqliteStore};
@@ -238,20 +238,16 @@ impl PipelineStore for SqliteStore {
         .await
     }
 
-    async fn record_sync_run(&self, run: &SyncRun) -> StoreResult<()> {
-        let run = run.clone();
+    async fn put_sync_runs(&self, runs: &[SyncRun]) -> StoreResult<()> {
+        let json = to_json(&runs)?;
         self.with(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let runs = keep(read_sync_runs(&tx)?, &run);
-            tx.execute(
+            conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('sync_runs', ?1)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [to_json(&runs)?],
+                [json],
             )
             .map_err(unavailable)?;
-            tx.commit().map_err(unavailable)
+            Ok(())
         })
         .await
     }

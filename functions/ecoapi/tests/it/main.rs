@@ -178,7 +178,7 @@ async fn the_heartbeat_answers_the_time_and_on_request_readiness<S: Stores>(stor
         ..SyncReport::default()
     };
     let run = SyncRun::new(Datestamp::now(), true, Some(Datestamp::now()), report, None);
-    store.record_sync_run(&run).await.unwrap();
+    store.put_sync_runs(&[run]).await.unwrap();
     queue.send(&["[]".to_owned()]).await.unwrap();
     let (_, ready) = get(&app, "/ecoapi/heartbeat?ready=1", None).await;
     let watched = &ready["ready"]["queue"];

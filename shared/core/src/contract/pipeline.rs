@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::datestamp::Datestamp;
 use crate::pipeline::{EcoSub, EdxUserId, FailedStatement, Link, PipelineStore, Tracked};
 use crate::store::StoreError;
-use crate::sync::runs::{SyncRun, RUNS_KEPT};
+use crate::sync::runs::{keep, SyncRun, RUNS_KEPT};
 use crate::sync::SyncReport;
 use crate::xapi::Statement;
 
@@ -176,7 +176,8 @@ pub async fn sync_runs_are_kept_latest_first_and_only_the_latest<S: PipelineStor
             report,
             previous.as_ref(),
         );
-        store.record_sync_run(&run).await.unwrap();
+        let kept = keep(store.sync_runs().await.unwrap(), &run);
+        store.put_sync_runs(&kept).await.unwrap();
         previous = Some(run);
     }
     let runs = store.sync_runs().await.unwrap();

@@ -67,10 +67,10 @@ pub trait PipelineStore: Send + Sync {
     /// Forgets these refused statements (unknown ids are ignored).
     async fn delete_failed(&self, ids: &[String]) -> StoreResult<()>;
 
-    /// Keeps the record of a sync run, and only the latest
-    /// [`RUNS_KEPT`](crate::sync::runs::RUNS_KEPT). Runs never overlap (the schedule's
-    /// function has a concurrency of one), so a record is never written against another.
-    async fn record_sync_run(&self, run: &SyncRun) -> StoreResult<()>;
+    /// Replaces the kept sync runs ([`keep`](crate::sync::runs::keep) says which). Runs never
+    /// overlap (the schedule's function has a concurrency of one), so a record is never
+    /// written against another.
+    async fn put_sync_runs(&self, runs: &[SyncRun]) -> StoreResult<()>;
 
     /// The kept sync runs, the latest first.
     async fn sync_runs(&self) -> StoreResult<Vec<SyncRun>>;

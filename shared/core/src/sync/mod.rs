@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use self::announce::{learner, Announcer};
-use self::runs::SyncRun;
+use self::runs::{keep, SyncRun};
 use crate::config::EcoPushSettings;
 use crate::datestamp::Datestamp;
 use crate::delivery::{deliver, Lrs, LrsError};
@@ -205,7 +205,7 @@ impl SyncService {
             report.clone(),
             previous.first(),
         );
-        self.pipeline.record_sync_run(&run).await?;
+        self.pipeline.put_sync_runs(&keep(previous, &run)).await?;
         report.lag_seconds = run.report.lag_seconds;
         Ok(report)
     }
